@@ -1,0 +1,89 @@
+using System.Numerics;
+
+namespace Cifar.Simd.Optim;
+
+/// <summary>
+/// A first-order update rule from CS231n's <c>optim.py</c>, applied in one vectorized pass over a
+/// flat parameter buffer. State (velocity, caches, moments) lives in buffers parallel to the
+/// parameters, allocated on the first <see cref="Update"/> for a given length and reused after.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private double _learningRate;
+
+    /// <summary>Creates a rule with the given learning rate.</summary>
+    protected UpdateRule(double learningRate) => LearningRate = learningRate;
+
+    /// <summary>CS231n's <c>config['learning_rate']</c>; must be finite and &gt; 0.</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value > 0) || !double.IsFinite(value))
+                ThrowHelper.OutOfRange(nameof(LearningRate), value, $"The learning rate must be a finite number > 0; got {value}.");
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>The CS231n name of the rule: <c>sgd</c>, <c>sgd_momentum</c>, <c>rmsprop</c>, <c>adam</c> or <c>adagrad</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// Updates <paramref name="w"/> in place from its gradient <paramref name="dw"/> (same length).
+    /// The first call sizes the rule's state to <c>w.Length</c>; later calls must pass the same length.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths differ, or differ from the state's length.</exception>
+    public void Update(Span<T> w, ReadOnlySpan<T> dw)
+    {
+        if (w.Length != dw.Length)
+            ThrowHelper.Argument($"The gradient has {dw.Length} elements but the parameters have {w.Length}.", nameof(dw));
+        InitializeState(w.Length);
+        Apply(w, dw);
+    }
+
+    /// <summary>The number of parameters the state is sized for, or −1 before the first update.</summary>
+    public int StateLength { get; private set; } = -1;
+
+    /// <summary>
+    /// Sizes the state for <paramref name="length"/> parameters (zeroed) so it can be read or
+    /// preset before the first update; does nothing when it is already that size.
+    /// </summary>
+    /// <exception cref="ArgumentException">The state is already sized for another length.</exception>
+    public void InitializeState(int length)
+    {
+        if (length < 0)
+            ThrowHelper.OutOfRange(nameof(length), length, "A parameter count must be ≥ 0.");
+        if (StateLength == length) return;
+        if (StateLength >= 0)
+            ThrowHelper.Argument($"This {Name} rule holds state for {StateLength} parameters; it cannot update {length}. Use one rule per parameter buffer.", "w");
+        AllocateState(length);
+        StateLength = length;
+    }
+
+    /// <summary>Allocates zeroed state buffers for <paramref name="length"/> parameters.</summary>
+    protected abstract void AllocateState(int length);
+
+    /// <summary>One update over the whole buffer; lengths are already checked.</summary>
+    protected abstract void Apply(Span<T> w, ReadOnlySpan<T> dw);
+
+    /// <summary>Converts a double hyperparameter to the element type once per update.</summary>
+    protected static T Cast(double value) => T.CreateChecked(value);
+
+    /// <summary>Throws unless <paramref name="value"/> lies in [0, 1).</summary>
+    protected static double CheckUnitInterval(double value, string name)
+    {
+        if (!(value >= 0 && value < 1))
+            ThrowHelper.OutOfRange(name, value, $"{name} must lie in [0, 1); got {value}.");
+        return value;
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> is finite and &gt; 0.</summary>
+    protected static double CheckPositive(double value, string name)
+    {
+        if (!(value > 0) || !double.IsFinite(value))
+            ThrowHelper.OutOfRange(name, value, $"{name} must be a finite number > 0; got {value}.");
+        return value;
+    }
+}
