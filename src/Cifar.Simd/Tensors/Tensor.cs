@@ -150,6 +150,19 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
         return new Tensor<T>(_array, _offset, shape);
     }
 
+    /// <summary>
+    /// A view of the flat elements [<paramref name="offset"/>, offset + the shape's length) with the
+    /// given shape, sharing this tensor's storage: how one buffer holds many named parameters.
+    /// </summary>
+    /// <exception cref="ArgumentException">The range does not fit inside this tensor.</exception>
+    public Tensor<T> View(int offset, params ReadOnlySpan<int> dims)
+    {
+        var shape = new Shape(dims);
+        if (offset < 0 || offset > Length - shape.Length)
+            ThrowHelper.Argument($"A view of shape {shape} at offset {offset} does not fit in a tensor of shape {Shape} ({Length} elements).", nameof(offset));
+        return new Tensor<T>(_array, _offset + offset, shape);
+    }
+
     /// <summary>The (Rows, RowLength) matrix view used by affine layers.</summary>
     public Tensor<T> AsMatrix() => Rank == 2 ? this : new Tensor<T>(_array, _offset, new Shape(Rows, RowLength));
 
