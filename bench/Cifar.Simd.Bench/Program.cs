@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Cifar.Simd.Bench.AffineReluBenchmarks).Assembly).Run(args);
