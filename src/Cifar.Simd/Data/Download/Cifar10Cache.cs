@@ -171,8 +171,8 @@ public sealed class Cifar10Cache
         string archive = Path.Combine(root, spec.FileName);
         if (!File.Exists(archive))
         {
-            Directory.CreateDirectory(root);
-            Cifar10Extractor.DeleteStale(root, $"{spec.FileName}.partial-*");
+            if (Directory.Exists(root))
+                Cifar10Extractor.DeleteStale(root, $"{spec.FileName}.partial-*");
             try
             {
                 archive = await Download.DownloadAsync(spec, root, progress, ct).ConfigureAwait(false);

@@ -95,8 +95,6 @@ public sealed class Cifar10Download
         expectedMd5 = expectedMd5.ToLowerInvariant();
 
         string finalPath = Path.GetFullPath(destinationPath);
-        string folder = Path.GetDirectoryName(finalPath)!;
-        Directory.CreateDirectory(folder);
         // Same folder as the destination, so the final move is a rename, never a copy.
         string tmpPath = $"{finalPath}.partial-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
         bool moved = false;
@@ -149,6 +147,8 @@ public sealed class Cifar10Download
             try
             {
                 await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                // Created only once the server has answered, so an offline attempt leaves no empty folder.
+                Directory.CreateDirectory(Path.GetDirectoryName(tmpPath)!);
                 await using var file = new FileStream(tmpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
                 while (true)
                 {

@@ -21,6 +21,9 @@ public sealed class Cifar10CacheTests
         using var client = TestArchives.LoopbackClient();
         var cache = new Cifar10Cache(dir.Path, new Cifar10Download(server.BaseUri, client), Env());
         var reports = new List<DownloadProgress>();
+        string stalePartial = dir.Combine("cifar-10-binary.tar.gz.partial-0123456789ab");
+        await File.WriteAllTextAsync(stalePartial, "left by a crashed run");
+        File.SetLastWriteTimeUtc(stalePartial, DateTime.UtcNow.AddDays(-2));
 
         string folder = await cache.EnsureFolderAsync(Spec, null, new SyncProgress<DownloadProgress>(reports.Add));
         string again = await cache.EnsureFolderAsync(Spec, null);
@@ -31,6 +34,7 @@ public sealed class Cifar10CacheTests
         Assert.Equal(Archive.Length, reports[^1].BytesReceived);
         Assert.Equal(TestArchives.FakeContent("test_batch.bin"), await File.ReadAllBytesAsync(Path.Combine(folder, "test_batch.bin")));
         Assert.DoesNotContain(dir.Listing(), p => p.Contains("partial", StringComparison.Ordinal) || p.Contains(".extract-", StringComparison.Ordinal));
+        Assert.True(File.Exists(dir.Combine("cifar-10-binary.tar.gz")));
     }
 
     [Fact]
@@ -49,6 +53,9 @@ public sealed class Cifar10CacheTests
         Assert.Contains("no connection could be made", e.Message);
         Assert.Contains("127.0.0.1", e.Message);
         Assert.Empty(dir.Listing());
+        Assert.False(Directory.Exists(dir.Combine("never-made")));
+        Assert.Throws<Cifar10DownloadException>(() => Offline(dir.Combine("never-made"), Env(), client).EnsureBinaryFolder());
+        Assert.False(Directory.Exists(dir.Combine("never-made")));
     }
 
     [Fact]
@@ -63,6 +70,7 @@ public sealed class Cifar10CacheTests
         var e = Assert.Throws<Cifar10DownloadException>(() => cache.EnsureBinaryFolder());
 
         Assert.Contains($"cache folder '{envFolder}'", e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(envFolder));
         Assert.Contains($"CIFAR_SIMD_DATA is '{envFolder}'", e.Message);
     }
 
