@@ -153,7 +153,19 @@ public sealed class Cifar10Download
                 while (true)
                 {
                     idle.CancelAfter(ReadTimeout);
-                    int n = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                    int n;
+                    try
+                    {
+                        n = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
+                    {
+                        // Only the network read is caught here: a local disk error must not read as a dropped connection.
+                        throw new Cifar10DownloadException(
+                            $"Could not download {url}: the connection dropped after {received} of {TotalText(total)} bytes ({e.Message}).",
+                            Cifar10DownloadFailure.Truncated, url, e) { BytesReceived = received, BytesExpected = total };
+                    }
+
                     if (n == 0)
                         break;
                     md5.AppendData(buffer, 0, n);
@@ -171,14 +183,8 @@ public sealed class Cifar10Download
             catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
             {
                 throw new Cifar10DownloadException(
-                    $"Could not download {url}: no data arrived for {ReadTimeout.TotalSeconds:0} s after {received} of {TotalText(total)} bytes.",
+                    $"Could not download {url}: no data arrived for {ReadTimeout.TotalSeconds:0.###} s after {received} of {TotalText(total)} bytes.",
                     Cifar10DownloadFailure.Network, url, e) { BytesReceived = received, BytesExpected = total };
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
-            {
-                throw new Cifar10DownloadException(
-                    $"Could not download {url}: the connection dropped after {received} of {TotalText(total)} bytes ({e.Message}).",
-                    Cifar10DownloadFailure.Truncated, url, e) { BytesReceived = received, BytesExpected = total };
             }
 
             if (total is long expected && received != expected)

@@ -133,6 +133,7 @@ public sealed class Cifar10DownloadTests
 
         Assert.Equal(Cifar10DownloadFailure.Network, e.Failure);
         Assert.Equal(1000, e.BytesReceived);
+        Assert.Contains("0.3 s", e.Message);
         Assert.Empty(dir.Listing());
     }
 
