@@ -60,7 +60,7 @@ public class SolverTests
             new SolverOptions { BatchSize = 50, NumEpochs = 5, PrintEvery = 1, LearningRate = 0.5 });
         using var cts = new CancellationTokenSource();
         var reports = new List<SolverProgress>();
-        var progress = new SyncProgress<SolverProgress>(p => { reports.Add(p); if (p.Iteration == 7) cts.Cancel(); });
+        var progress = new InlineProgress<SolverProgress>(p => { reports.Add(p); if (p.Iteration == 7) cts.Cancel(); });
         Assert.Equal(SolverOutcome.Cancelled, solver.Train(progress, cts.Token));
         Assert.Equal(7, solver.Iteration);
         Assert.Equal(7, solver.LossHistory.Count);
@@ -89,11 +89,5 @@ public class SolverTests
         r = Assert.Throws<ArgumentOutOfRangeException>(() => new Solver<double>(model, xt, yt, xv, yv, new SolverOptions { UpdateRule = "nesterov" }));
         Assert.Contains("sgd_momentum", r.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Solver<double>(model, xt, yt, xv, yv, new SolverOptions { LearningRate = -1 }));
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

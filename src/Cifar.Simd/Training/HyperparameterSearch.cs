@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Numerics;
+using Cifar.Simd.Models;
+using Cifar.Simd.Random;
+using Cifar.Simd.Tensors;
+
+namespace Cifar.Simd.Training;
+
+/// <summary>One combination of hyperparameters tried by a <see cref="HyperparameterSearch{T}"/>.</summary>
+/// <param name="LearningRate">The update rule's learning rate.</param>
+/// <param name="Reg">The regularization strength given to the model factory.</param>
+/// <param name="HiddenSize">The hidden-layer width given to the model factory.</param>
+/// <param name="BatchSize">The minibatch size.</param>
+/// <param name="UpdateRule">The update rule's CS231n name.</param>
+public sealed record SearchPoint(double LearningRate, double Reg, int HiddenSize, int BatchSize, string UpdateRule)
+{
+    /// <summary>A compact description, e.g. <c>lr=1e-03 reg=2.5e-01 hidden=50 batch=200 sgd</c>.</summary>
+    public override string ToString() => $"lr={LearningRate:0.###e+00} reg={Reg:0.###e+00} hidden={HiddenSize} batch={BatchSize} {UpdateRule}";
+}
+
+/// <summary>
+/// The values a search draws from. A grid search takes every combination of the listed values; a
+/// random search draws the learning rate and reg log-uniformly between the smallest and largest
+/// listed value, and the other hyperparameters uniformly from their lists.
+/// </summary>
+public sealed record SearchSpace
+{
+    /// <summary>Learning rates (grid), or the range [min, max] sampled log-uniformly (random).</summary>
+    public IReadOnlyList<double> LearningRates { get; init; } = [1e-3];
+
+    /// <summary>Regularization strengths (grid), or the range [min, max] sampled log-uniformly (random); 0 is allowed in a grid only.</summary>
+    public IReadOnlyList<double> Regs { get; init; } = [0.25];
+
+    /// <summary>Hidden-layer widths.</summary>
+    public IReadOnlyList<int> HiddenSizes { get; init; } = [50];
+
+    /// <summary>Minibatch sizes.</summary>
+    public IReadOnlyList<int> BatchSizes { get; init; } = [200];
+
+    /// <summary>Update-rule names.</summary>
+    public IReadOnlyList<string> UpdateRules { get; init; } = ["sgd"];
+
+    /// <summary>Every combination, learning rate varying slowest.</summary>
+    public IEnumerable<SearchPoint> Grid()
+    {
+        Validate(random: false);
+        foreach (var lr in LearningRates)
+            foreach (var reg in Regs)
+                foreach (var h in HiddenSizes)
+                    foreach (var b in BatchSizes)
+                        foreach (var rule in UpdateRules)
+                            yield return new SearchPoint(lr, reg, h, b, rule);
+    }
+
+    /// <summary><paramref name="count"/> random combinations drawn from a generator seeded with <paramref name="seed"/>.</summary>
+    public IEnumerable<SearchPoint> Random(int count, uint seed = 0)
+    {
+        if (count < 0) ThrowHelper.OutOfRange(nameof(count), count, $"The number of random trials must be ≥ 0; got {count}.");
+        Validate(random: true);
+        var rng = new NumpyRandom(seed);
+        for (int i = 0; i < count; i++)
+        {
+            double lr = LogUniform(rng, LearningRates), reg = LogUniform(rng, Regs);
+            int h = HiddenSizes[(int)rng.RandInt(0, HiddenSizes.Count)];
+            int b = BatchSizes[(int)rng.RandInt(0, BatchSizes.Count)];
+            string rule = UpdateRules[(int)rng.RandInt(0, UpdateRules.Count)];
+            yield return new SearchPoint(lr, reg, h, b, rule);
+        }
+    }
+
+    private static double LogUniform(NumpyRandom rng, IReadOnlyList<double> range)
+    {
+        double lo = Math.Log10(range.Min()), hi = Math.Log10(range.Max());
+        return Math.Pow(10, lo + (hi - lo) * rng.RandomSample());
+    }
+
+    private void Validate(bool random)
+    {
+        static void NonEmpty<TV>(IReadOnlyList<TV> list, string name)
+        {
+            if (list is null || list.Count == 0) ThrowHelper.Argument($"{name} must list at least one value.", name);
+        }
+        NonEmpty(LearningRates, nameof(LearningRates));
+        NonEmpty(Regs, nameof(Regs));
+        NonEmpty(HiddenSizes, nameof(HiddenSizes));
+        NonEmpty(BatchSizes, nameof(BatchSizes));
+        NonEmpty(UpdateRules, nameof(UpdateRules));
+        foreach (var lr in LearningRates)
+            if (!(lr > 0) || !double.IsFinite(lr)) ThrowHelper.OutOfRange(nameof(LearningRates), lr, $"Learning rates must be finite and > 0; got {lr}.");
+        foreach (var reg in Regs)
+            if (!(random ? reg > 0 : reg >= 0) || !double.IsFinite(reg))
+                ThrowHelper.OutOfRange(nameof(Regs), reg, random
+                    ? $"A random search samples reg log-uniformly, so each bound must be finite and > 0; got {reg}."
+                    : $"reg values must be finite and ≥ 0; got {reg}.");
+        foreach (var h in HiddenSizes)
+            if (h < 1) ThrowHelper.OutOfRange(nameof(HiddenSizes), h, $"Hidden sizes must be ≥ 1; got {h}.");
+        foreach (var b in BatchSizes)
+            if (b < 1) ThrowHelper.OutOfRange(nameof(BatchSizes), b, $"Batch sizes must be ≥ 1; got {b}.");
+        foreach (var r in UpdateRules)
+            if (!UpdateRuleFactory.Names.Contains(r))
+                ThrowHelper.OutOfRange(nameof(UpdateRules), r, $"Unknown update rule '{r}'; expected one of {string.Join(", ", UpdateRuleFactory.Names)}.");
+    }
+}
+
+/// <summary>The outcome of one trial of a search.</summary>
+/// <param name="Point">The hyperparameters tried.</param>
+/// <param name="BestValAcc">The best validation accuracy the solver saw.</param>
+/// <param name="FinalTrainAcc">The last training-accuracy check.</param>
+/// <param name="FinalLoss">The last minibatch loss.</param>
+/// <param name="Seconds">Wall time of the trial.</param>
+public sealed record SearchResult(SearchPoint Point, double BestValAcc, double FinalTrainAcc, double FinalLoss, double Seconds);
+
+/// <summary>Progress of a search: trial <paramref name="Trial"/> of <paramref name="NumTrials"/> has finished.</summary>
+/// <param name="Trial">Trials finished (1-based).</param>
+/// <param name="NumTrials">Trials in the search.</param>
+/// <param name="Result">The trial just finished.</param>
+/// <param name="Best">The best trial so far.</param>
+public readonly record struct SearchProgress(int Trial, int NumTrials, SearchResult Result, SearchResult Best);
+
+/// <summary>The trials ranked by validation accuracy (best first) and the best trial's trained model.</summary>
+/// <param name="Results">Every finished trial, best validation accuracy first (ties keep trial order).</param>
+/// <param name="BestModel">The model of the best trial, holding its best parameters; null when no trial finished.</param>
+/// <param name="Cancelled">Whether the search stopped early because of its cancellation token.</param>
+public sealed record SearchReport<T>(IReadOnlyList<SearchResult> Results, IClassifier<T>? BestModel, bool Cancelled)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>
+/// Grid or random hyperparameter search, CS231n style: each trial builds a model with the factory,
+/// trains it with a <see cref="Solver{T}"/>, and is ranked by the best validation accuracy; the
+/// best model is kept. Trials run one after another (each already uses every GEMM thread).
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+public sealed class HyperparameterSearch<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Func<SearchPoint, IClassifier<T>> _modelFactory;
+    private readonly Tensor<T> _xTrain, _xVal;
+    private readonly int[] _yTrain, _yVal;
+
+    /// <summary>Creates a search over the given data.</summary>
+    /// <param name="modelFactory">Builds a fresh model for a point (it reads the hidden size and reg from the point).</param>
+    /// <param name="xTrain">Training inputs (N, D).</param>
+    /// <param name="yTrain">Training labels (N,).</param>
+    /// <param name="xVal">Validation inputs.</param>
+    /// <param name="yVal">Validation labels.</param>
+    /// <param name="baseOptions">Solver options shared by every trial; each point overrides the rule, learning rate and batch size.</param>
+    public HyperparameterSearch(Func<SearchPoint, IClassifier<T>> modelFactory, Tensor<T> xTrain, int[] yTrain,
+        Tensor<T> xVal, int[] yVal, SolverOptions? baseOptions = null)
+    {
+        _modelFactory = modelFactory ?? throw new ArgumentNullException(nameof(modelFactory));
+        (_xTrain, _yTrain, _xVal, _yVal) = (xTrain, yTrain, xVal, yVal);
+        BaseOptions = baseOptions ?? new SolverOptions();
+        BaseOptions.Validate();
+    }
+
+    /// <summary>The solver options every trial starts from.</summary>
+    public SolverOptions BaseOptions { get; }
+
+    /// <summary>Runs every point in order; a cancelled search returns the trials finished so far.</summary>
+    public SearchReport<T> Run(IEnumerable<SearchPoint> points, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var list = points.ToList();
+        var results = new List<SearchResult>(list.Count);
+        SearchResult? best = null;
+        IClassifier<T>? bestModel = null;
+        bool cancelled = false;
+        foreach (var point in list)
+        {
+            if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
+            var clock = Stopwatch.StartNew();
+            var model = _modelFactory(point);
+            var options = BaseOptions with { UpdateRule = point.UpdateRule, LearningRate = point.LearningRate, BatchSize = point.BatchSize };
+            var solver = new Solver<T>(model, _xTrain, _yTrain, _xVal, _yVal, options);
+            if (solver.Train(cancellationToken: cancellationToken) == SolverOutcome.Cancelled) { cancelled = true; break; }
+            var result = new SearchResult(point, solver.BestValAcc, solver.TrainAccHistory[^1], solver.LossHistory[^1], clock.Elapsed.TotalSeconds);
+            results.Add(result);
+            if (best is null || result.BestValAcc > best.BestValAcc) { best = result; bestModel = model; }
+            progress?.Report(new SearchProgress(results.Count, list.Count, result, best));
+        }
+        var ranked = results.Select((r, i) => (r, i)).OrderByDescending(p => p.r.BestValAcc).ThenBy(p => p.i).Select(p => p.r).ToList();
+        return new SearchReport<T>(ranked, bestModel, cancelled);
+    }
+}
