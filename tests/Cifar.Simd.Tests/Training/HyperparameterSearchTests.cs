@@ -58,9 +58,4 @@ public class HyperparameterSearchTests
         Assert.True(report.Cancelled);
         Assert.Single(report.Results);
     }
-
-    private sealed class Inline<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }
