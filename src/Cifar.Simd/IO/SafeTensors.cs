@@ -246,7 +246,7 @@ public static class SafeTensors
             throw Fail(source, $"tensor {Quote(name)} has rank {rank}; ranks 1 to {Shape.MaxRank} are supported");
         var dims = new int[rank];
         long count = 1;
-        bool overflow = false;
+        bool overflow = false, tooLarge = false;
         for (int i = 0; i < rank; i++)
         {
             var dim = shapeValue[i];
@@ -257,6 +257,8 @@ public static class SafeTensors
             dims[i] = (int)d;
             try { count = checked(count * d); }
             catch (OverflowException) { overflow = true; }
+            // Shape refuses a leading product above Array.MaxLength even when a later 0 makes the tensor empty.
+            tooLarge |= overflow || count > Array.MaxLength;
         }
         string shapeText = $"[{string.Join(", ", dims)}]";
         long byteLength = 0;
@@ -278,8 +280,8 @@ public static class SafeTensors
             throw Fail(source, $"tensor {Quote(name)} has data_offsets [{begin}, {end}] beyond the {dataLength}-byte data section");
         if (end - begin != byteLength)
             throw Fail(source, $"tensor {Quote(name)} declares shape {shapeText} ({count} {dtypeName} = {byteLength} bytes) but data_offsets span {end - begin} bytes");
-        if (count > Array.MaxLength)
-            throw Fail(source, $"tensor {Quote(name)} has {count} elements, more than a tensor can hold ({Array.MaxLength})");
+        if (tooLarge)
+            throw Fail(source, $"tensor {Quote(name)} declares shape {shapeText}, larger than a tensor can hold (at most {Array.MaxLength} elements, counting each leading product of dimensions)");
         return new Entry(name, dtype, dims, begin, end);
     }
 

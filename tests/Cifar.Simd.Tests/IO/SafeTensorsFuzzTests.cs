@@ -179,6 +179,17 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
         Assert.True(refused > 0);
     }
 
+    /// <summary>Cases the random fuzzer found once (rerun here directly: a Replay seed would need the long run's 160k cases).</summary>
+    public static TheoryData<Case> Regressions() => new()
+    {
+        // 200k run, seed (17994270280193496006,2777955957490087131): shape (2147483647, 0) reached Shape's constructor.
+        new Case(4, [new Mutation(5, 229483351, 6), new Mutation(5, 1132769000, 11)]),
+    };
+
+    [Theory]
+    [MemberData(nameof(Regressions))]
+    public void Cases_found_by_fuzzing_once_are_handled(Case c) => Assert.False(ReadOne(Apply(c)), "refused");
+
     [Fact]
     public void Every_truncation_and_every_single_bit_flip_of_a_valid_file_is_handled()
     {

@@ -24,6 +24,8 @@ public class SafeTensorsRefusalTests
         { "huge shape", "{\"W\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,4]}}", 4, "shape entry 99999999999999999999" },
         { "shape over int", "{\"W\":{\"dtype\":\"F32\",\"shape\":[4294967296],\"data_offsets\":[0,4]}}", 4, "larger than 2147483647" },
         { "shape product overflows", "{\"W\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,8]}}", 8, "overflows" },
+        { "leading dims too large for a tensor", "{\"W\":{\"dtype\":\"F32\",\"shape\":[2147483647,0],\"data_offsets\":[0,0]}}", 0, "larger than a tensor can hold" },
+        { "too many elements for a tensor", "{\"W\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,17179869184]}}", 0, "beyond the 0-byte data section" },
         { "shape not an array", "{\"W\":{\"dtype\":\"F32\",\"shape\":6,\"data_offsets\":[0,24]}}", 24, "shape that is a JSON number" },
         { "rank 0", "{\"W\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4, "rank 0" },
         { "rank 5", "{\"W\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1],\"data_offsets\":[0,4]}}", 4, "rank 5" },
