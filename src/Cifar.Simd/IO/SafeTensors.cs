@@ -170,7 +170,7 @@ public static class SafeTensors
             var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
             {
-                string name = property.Name;
+                string name = NameOf(property, source);
                 if (!names.Add(name))
                     throw Fail(source, $"header names {Quote(name)} twice");
                 if (name == SafeTensorsFile.MetadataKey)
@@ -191,11 +191,12 @@ public static class SafeTensors
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in value.EnumerateObject())
         {
+            string key = NameOf(item, source);
             if (item.Value.ValueKind != JsonValueKind.String)
-                throw Fail(source, $"'{SafeTensorsFile.MetadataKey}' entry {Quote(item.Name)} is a JSON {Kind(item.Value)}, not a string");
-            if (!keys.Add(item.Name))
-                throw Fail(source, $"'{SafeTensorsFile.MetadataKey}' names {Quote(item.Name)} twice");
-            metadata.Add(new(item.Name, item.Value.GetString()!));
+                throw Fail(source, $"'{SafeTensorsFile.MetadataKey}' entry {Quote(key)} is a JSON {Kind(item.Value)}, not a string");
+            if (!keys.Add(key))
+                throw Fail(source, $"'{SafeTensorsFile.MetadataKey}' names {Quote(key)} twice");
+            metadata.Add(new(key, TextOf(item.Value, source)));
         }
     }
 
@@ -210,7 +211,8 @@ public static class SafeTensors
         foreach (var field in value.EnumerateObject())
         {
             ref JsonElement? slot = ref dtypeElement;
-            switch (field.Name)
+            string fieldName = NameOf(field, source);
+            switch (fieldName)
             {
                 case "dtype": slot = ref dtypeElement; break;
                 case "shape": slot = ref shapeElement; break;
@@ -218,7 +220,7 @@ public static class SafeTensors
                 default: continue; // Unknown fields are ignored, as the reference reader does.
             }
             if (slot is not null)
-                throw Fail(source, $"tensor {Quote(name)} has '{field.Name}' twice");
+                throw Fail(source, $"tensor {Quote(name)} has '{fieldName}' twice");
             slot = field.Value;
         }
         if (dtypeElement is not { } dtypeValue)
@@ -230,7 +232,7 @@ public static class SafeTensors
 
         if (dtypeValue.ValueKind != JsonValueKind.String)
             throw Fail(source, $"tensor {Quote(name)} has a dtype that is a JSON {Kind(dtypeValue)}, not a string");
-        string dtypeName = dtypeValue.GetString()!;
+        string dtypeName = TextOf(dtypeValue, source);
         SafeTensorsDType dtype = dtypeName switch
         {
             "F32" => SafeTensorsDType.F32,
@@ -384,6 +386,20 @@ public static class SafeTensors
     {
         for (int i = 0; i + elementSize <= bytes.Length; i += elementSize)
             bytes.Slice(i, elementSize).Reverse();
+    }
+
+    // JSON escapes can encode lone UTF-16 surrogates, which System.Text.Json refuses to decode with InvalidOperationException
+    // (ValueEquals and NameEquals decode too), so every name and string goes through these two.
+    private static string NameOf(JsonProperty property, string source)
+    {
+        try { return property.Name; }
+        catch (InvalidOperationException e) { throw Fail(source, $"header holds a name that is not valid UTF-16 ({e.Message})", e); }
+    }
+
+    private static string TextOf(JsonElement element, string source)
+    {
+        try { return element.GetString()!; }
+        catch (InvalidOperationException e) { throw Fail(source, $"header holds a string that is not valid UTF-16 ({e.Message})", e); }
     }
 
     private static SafeTensorsFormatException Fail(string source, string problem, Exception? inner = null) => new(source, problem, inner);

@@ -50,6 +50,9 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
     private static readonly ulong[] HugeLengths =
         [1UL << 63, ulong.MaxValue, 100_000_000, 100_000_001, (ulong)int.MaxValue + 1, 0, 1, 7, 8, 15];
 
+    /// <summary>Escapes spliced into the header: lone surrogates are valid JSON but cannot be decoded to .NET strings.</summary>
+    private static readonly string[] Escapes = ["\\ud800", "\\udc00", "\\ud800\\udc00", "\\u0000", "\\\"", "\\x"];
+
     private static readonly byte[] InterestingBytes = "\"{}[],:-09 .eE\\"u8.ToArray().Concat(new byte[] { 0x00, 0x80, 0xC3, 0xFF }).ToArray();
 
     /// <summary>One edit: Kind picks the operation, A and B its position and value (reduced modulo the sizes when applied).</summary>
@@ -59,7 +62,8 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
         {
             0 => $"truncate@{A}", 1 => $"flip@{A}:{B % 8}", 2 => $"insert@{A}={B & 0xFF}", 3 => $"delete@{A}x{B % 16 + 1}",
             4 => $"headerLength={HugeLengths[B % HugeLengths.Length]}", 5 => $"number#{A}={HugeNumbers[B % HugeNumbers.Length]}",
-            _ => $"set@{A}={InterestingBytes[B % InterestingBytes.Length]}",
+            6 => $"set@{A}={InterestingBytes[B % InterestingBytes.Length]}",
+            _ => $"escape@{A}={Escapes[B % Escapes.Length]}",
         };
     }
 
@@ -71,7 +75,7 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
 
     private static readonly Gen<Mutation> MutationGen =
         from kind in Gen.Frequency((3, Gen.Constant(0)), (4, Gen.Constant(1)), (3, Gen.Constant(2)), (3, Gen.Constant(3)),
-                                   (2, Gen.Constant(4)), (5, Gen.Constant(5)), (3, Gen.Constant(6)))
+                                   (2, Gen.Constant(4)), (5, Gen.Constant(5)), (3, Gen.Constant(6)), (2, Gen.Constant(7)))
         from a in Gen.Choose(0, int.MaxValue)
         from b in Gen.Choose(0, int.MaxValue)
         select new Mutation(kind, a, b);
@@ -119,6 +123,9 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
             case 6 when n > 0:
                 bytes[m.A % n] = InterestingBytes[m.B % InterestingBytes.Length];
                 break;
+            case 7 when n >= 8:
+                InsertIntoHeader(bytes, m.A, Escapes[m.B % Escapes.Length]);
+                break;
         }
     }
 
@@ -139,6 +146,17 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
         bytes.AddRange(field);
         bytes.AddRange(Encoding.Latin1.GetBytes(edited));
         bytes.AddRange(data);
+    }
+
+    /// <summary>Inserts text into the header at a position and rewrites the length field to match.</summary>
+    private static void InsertIntoHeader(List<byte> bytes, int position, string text)
+    {
+        ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(bytes.GetRange(0, 8).ToArray());
+        if (declared > (ulong)(bytes.Count - 8)) return;
+        bytes.InsertRange(8 + position % ((int)declared + 1), Encoding.ASCII.GetBytes(text));
+        var field = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(field, declared + (ulong)text.Length);
+        for (int i = 0; i < 8; i++) bytes[i] = field[i];
     }
 
     /// <summary>Reads one input; true when accepted, false when refused; any other exception or a slow or allocation-heavy read fails the test.</summary>
@@ -184,6 +202,8 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
     {
         // 200k run, seed (17994270280193496006,2777955957490087131): shape (2147483647, 0) reached Shape's constructor.
         new Case(4, [new Mutation(5, 229483351, 6), new Mutation(5, 1132769000, 11)]),
+        // Seed (17887133025115913246,7184757492302890615): a lone-surrogate escape made System.Text.Json throw InvalidOperationException.
+        new Case(0, [new Mutation(7, 322118946, 0)]),
     };
 
     [Theory]

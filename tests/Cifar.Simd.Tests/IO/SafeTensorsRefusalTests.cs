@@ -110,6 +110,16 @@ public class SafeTensorsRefusalTests
         Assert.Contains("not valid UTF-8", e.Message);
     }
 
+    [Theory]
+    [InlineData("{\"\\ud800\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8)]
+    [InlineData("{\"__metadata__\":{\"k\":\"\\udc00\"}}", 0)]
+    [InlineData("{\"W\":{\"dtype\":\"\\ud800F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8)]
+    public void Lone_surrogate_escapes_are_refused_or_read_but_never_throw_anything_else(string header, int dataBytes)
+    {
+        try { SafeTensors.Read(Raw(header, dataBytes), "surrogate.safetensors"); }
+        catch (SafeTensorsFormatException e) { Assert.StartsWith("surrogate.safetensors: ", e.Message); }
+    }
+
     [Fact]
     public void Long_hostile_names_are_shortened_in_messages()
     {
