@@ -185,6 +185,11 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         {
             int mr = Math.Min(MR, mc - ip);
             T* panel = dst + (nint)ip * kc;
+            if (typeof(T) == typeof(float) && MR == 8 && mr == 8)
+            {
+                GemmPack.PackRows8Float((float*)(a + (nint)(ic + ip) * k + pc), k, kc, (float*)panel);
+                continue;
+            }
             if (mr < MR) new Span<T>(panel, kc * MR).Clear();
             for (int r = 0; r < mr; r++)
             {
