@@ -134,7 +134,8 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             Unsafe.CopyBlockUnaligned(tileBias, biasRow, (uint)(nr * sizeof(T)));
             biasArg = tileBias;
         }
-        TKernel.Run<TEpi>(kc, aPanel, bPanel, tile, NR, biasArg, first, last);
+        if (nr <= NR / 2) TKernel.RunHalf<TEpi>(kc, aPanel, bPanel, tile, NR, biasArg, first, last);
+        else TKernel.Run<TEpi>(kc, aPanel, bPanel, tile, NR, biasArg, first, last);
         for (int r = 0; r < mr; r++)
             Unsafe.CopyBlockUnaligned(cTile + (nint)r * ldc, tile + r * NR, (uint)(nr * sizeof(T)));
     }
@@ -169,7 +170,13 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             int nr = Math.Min(NR, nc - jp);
             T* panel = dst + (nint)jp * kc;
             if (nr < NR) new Span<T>(panel, kc * NR).Clear();
-            for (int jj = 0; jj < nr; jj++)
+            int jj = 0;
+            if (typeof(T) == typeof(float) && NR % 8 == 0)
+            {
+                for (; jj + 8 <= nr; jj += 8)
+                    GemmPack.PackRows8Float((float*)(b + (nint)(jc + jp + jj) * k + pc), k, kc, (float*)(panel + jj), NR);
+            }
+            for (; jj < nr; jj++)
             {
                 T* src = b + (nint)(jc + jp + jj) * k + pc;
                 T* d = panel + jj;
@@ -187,7 +194,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             T* panel = dst + (nint)ip * kc;
             if (typeof(T) == typeof(float) && MR == 8 && mr == 8)
             {
-                GemmPack.PackRows8Float((float*)(a + (nint)(ic + ip) * k + pc), k, kc, (float*)panel);
+                GemmPack.PackRows8Float((float*)(a + (nint)(ic + ip) * k + pc), k, kc, (float*)panel, 8);
                 continue;
             }
             if (mr < MR) new Span<T>(panel, kc * MR).Clear();

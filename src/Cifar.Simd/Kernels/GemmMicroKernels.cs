@@ -26,6 +26,13 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
 
     static abstract void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue;
+
+    /// <summary>
+    /// The same contract for an MR×(NR/2) tile: reads only the first NR/2 columns of each packed B row
+    /// (still at stride NR), of the C tile and of the bias. Halves the wasted work on a narrow N edge.
+    /// </summary>
+    static abstract void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue;
 }
 
 /// <summary>What a microkernel does at its store; constants per struct, so the JIT drops the unused branches.</summary>
@@ -118,6 +125,55 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         Store(c + 7 * ldc, w, c70, c71, load, addBias, bias0, bias1, relu);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector512<T>.Count;
+        Vector512<T> c0 = default;
+        Vector512<T> c1 = default;
+        Vector512<T> c2 = default;
+        Vector512<T> c3 = default;
+        Vector512<T> c4 = default;
+        Vector512<T> c5 = default;
+        Vector512<T> c6 = default;
+        Vector512<T> c7 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b);
+            c0 = MulAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = MulAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = MulAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = MulAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = MulAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = MulAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = MulAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = MulAdd(Vector512.Create(a[7]), b0, c7);
+            a += 8;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector512<T> bias0 = addBias ? Vector512.Load(bias) : default;
+        StoreOne(c + 0 * ldc, c0, load, addBias, bias0, relu);
+        StoreOne(c + 1 * ldc, c1, load, addBias, bias0, relu);
+        StoreOne(c + 2 * ldc, c2, load, addBias, bias0, relu);
+        StoreOne(c + 3 * ldc, c3, load, addBias, bias0, relu);
+        StoreOne(c + 4 * ldc, c4, load, addBias, bias0, relu);
+        StoreOne(c + 5 * ldc, c5, load, addBias, bias0, relu);
+        StoreOne(c + 6 * ldc, c6, load, addBias, bias0, relu);
+        StoreOne(c + 7 * ldc, c7, load, addBias, bias0, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(T* c, Vector512<T> x, bool load, bool addBias, Vector512<T> bias, bool relu)
+    {
+        if (load) x += Vector512.Load(c);
+        if (addBias) x += bias;
+        if (relu) x = Vector512.Max(x, Vector512<T>.Zero);
+        x.Store(c);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(T* c, int w, Vector512<T> x0, Vector512<T> x1, bool load, bool addBias, Vector512<T> bias0, Vector512<T> bias1, bool relu)
     {
@@ -182,6 +238,49 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
         Store(c + 5 * ldc, w, c50, c51, load, addBias, bias0, bias1, relu);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector256<T>.Count;
+        Vector256<T> c0 = default;
+        Vector256<T> c1 = default;
+        Vector256<T> c2 = default;
+        Vector256<T> c3 = default;
+        Vector256<T> c4 = default;
+        Vector256<T> c5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b);
+            c0 = MulAdd(Vector256.Create(a[0]), b0, c0);
+            c1 = MulAdd(Vector256.Create(a[1]), b0, c1);
+            c2 = MulAdd(Vector256.Create(a[2]), b0, c2);
+            c3 = MulAdd(Vector256.Create(a[3]), b0, c3);
+            c4 = MulAdd(Vector256.Create(a[4]), b0, c4);
+            c5 = MulAdd(Vector256.Create(a[5]), b0, c5);
+            a += 6;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector256<T> bias0 = addBias ? Vector256.Load(bias) : default;
+        StoreOne(c + 0 * ldc, c0, load, addBias, bias0, relu);
+        StoreOne(c + 1 * ldc, c1, load, addBias, bias0, relu);
+        StoreOne(c + 2 * ldc, c2, load, addBias, bias0, relu);
+        StoreOne(c + 3 * ldc, c3, load, addBias, bias0, relu);
+        StoreOne(c + 4 * ldc, c4, load, addBias, bias0, relu);
+        StoreOne(c + 5 * ldc, c5, load, addBias, bias0, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(T* c, Vector256<T> x, bool load, bool addBias, Vector256<T> bias, bool relu)
+    {
+        if (load) x += Vector256.Load(c);
+        if (addBias) x += bias;
+        if (relu) x = Vector256.Max(x, Vector256<T>.Zero);
+        x.Store(c);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(T* c, int w, Vector256<T> x0, Vector256<T> x1, bool load, bool addBias, Vector256<T> bias0, Vector256<T> bias1, bool relu)
     {
@@ -238,6 +337,43 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
         Store(c + 1 * ldc, w, c10, c11, load, addBias, bias0, bias1, relu);
         Store(c + 2 * ldc, w, c20, c21, load, addBias, bias0, bias1, relu);
         Store(c + 3 * ldc, w, c30, c31, load, addBias, bias0, bias1, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector128<T>.Count;
+        Vector128<T> c0 = default;
+        Vector128<T> c1 = default;
+        Vector128<T> c2 = default;
+        Vector128<T> c3 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.Load(b);
+            c0 = MulAdd(Vector128.Create(a[0]), b0, c0);
+            c1 = MulAdd(Vector128.Create(a[1]), b0, c1);
+            c2 = MulAdd(Vector128.Create(a[2]), b0, c2);
+            c3 = MulAdd(Vector128.Create(a[3]), b0, c3);
+            a += 4;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector128<T> bias0 = addBias ? Vector128.Load(bias) : default;
+        StoreOne(c + 0 * ldc, c0, load, addBias, bias0, relu);
+        StoreOne(c + 1 * ldc, c1, load, addBias, bias0, relu);
+        StoreOne(c + 2 * ldc, c2, load, addBias, bias0, relu);
+        StoreOne(c + 3 * ldc, c3, load, addBias, bias0, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(T* c, Vector128<T> x, bool load, bool addBias, Vector128<T> bias, bool relu)
+    {
+        if (load) x += Vector128.Load(c);
+        if (addBias) x += bias;
+        if (relu) x = Vector128.Max(x, Vector128<T>.Zero);
+        x.Store(c);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -8,11 +8,12 @@ namespace Cifar.Simd.Kernels;
 internal static unsafe class GemmPack
 {
     /// <summary>
-    /// Packs 8 rows of a row-major float A (stride <paramref name="lda"/>) into one MR = 8 panel:
-    /// column p of the 8 rows lands at dst + 8·p. An in-register 8×8 transpose turns eight strided
-    /// scalar gathers into eight row loads and eight contiguous stores.
+    /// Transposes 8 rows of a row-major float matrix (stride <paramref name="lda"/>) into a panel:
+    /// column p of the 8 rows lands at dst + ldd·p (ldd = MR for A panels, NR for transposed B).
+    /// An in-register 8×8 transpose turns eight strided scalar gathers into eight row loads and
+    /// eight 8-wide stores.
     /// </summary>
-    public static void PackRows8Float(float* src, nint lda, int kc, float* dst)
+    public static void PackRows8Float(float* src, nint lda, int kc, float* dst, nint ldd)
     {
         int p = 0;
         if (Avx.IsSupported)
@@ -32,21 +33,21 @@ internal static unsafe class GemmPack
                     u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE),
                     u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE),
                     u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
-                float* d = dst + 8 * p;
+                float* d = dst + ldd * p;
                 Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
-                Avx.Store(d + 8, Avx.Permute2x128(u1, u5, 0x20));
-                Avx.Store(d + 16, Avx.Permute2x128(u2, u6, 0x20));
-                Avx.Store(d + 24, Avx.Permute2x128(u3, u7, 0x20));
-                Avx.Store(d + 32, Avx.Permute2x128(u0, u4, 0x31));
-                Avx.Store(d + 40, Avx.Permute2x128(u1, u5, 0x31));
-                Avx.Store(d + 48, Avx.Permute2x128(u2, u6, 0x31));
-                Avx.Store(d + 56, Avx.Permute2x128(u3, u7, 0x31));
+                Avx.Store(d + 1 * ldd, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(d + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(d + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(d + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(d + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(d + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
             }
         }
         for (int r = 0; r < 8; r++)
         {
             float* s = src + r * lda;
-            for (int q = p; q < kc; q++) dst[8 * q + r] = s[q];
+            for (int q = p; q < kc; q++) dst[ldd * q + r] = s[q];
         }
     }
 }
