@@ -25,14 +25,14 @@ public class GemmPropertyTests
          from seed in Gen.Choose(0, int.MaxValue)
          select new GemmCase(m, n, k, ta, tb, epi, seed)).ToArbitrary();
 
-    [Property(MaxTest = 60)]
+    [Property(MaxTest = 100)]
     public Property DoubleMatchesReferenceOnEveryPath() =>
         Prop.ForAll(Cases(), g =>
         {
             foreach (SimdPath path in Paths) GemmTestData.Check<double>(g, path, 1e-12 / 64, 1e-300);
         });
 
-    [Property(MaxTest = 60)]
+    [Property(MaxTest = 100)]
     public Property FloatMatchesReferenceOnEveryPath() =>
         Prop.ForAll(Cases(), g =>
         {
