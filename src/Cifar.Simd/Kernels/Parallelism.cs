@@ -23,7 +23,7 @@ public static class Parallelism
             int t = Volatile.Read(ref s_threadCount);
             if (t == 0)
             {
-                t = Default(Environment.GetEnvironmentVariable(EnvironmentVariable));
+                t = ParseThreadCount(Environment.GetEnvironmentVariable(EnvironmentVariable));
                 Volatile.Write(ref s_threadCount, t);
             }
             return t;
@@ -36,7 +36,7 @@ public static class Parallelism
         }
     }
 
-    private static int Default(string? env)
+    internal static int ParseThreadCount(string? env)
     {
         if (string.IsNullOrWhiteSpace(env)) return Environment.ProcessorCount;
         if (!int.TryParse(env, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int t) || t < 1)

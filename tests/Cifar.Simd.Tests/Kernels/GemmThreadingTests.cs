@@ -99,6 +99,15 @@ public class GemmThreadingTests
     }
 
     [Fact]
+    public void ThreadCountEnvironmentVariableIsParsed()
+    {
+        Assert.Equal(Environment.ProcessorCount, Parallelism.ParseThreadCount(null));
+        Assert.Equal(3, Parallelism.ParseThreadCount(" 3 "));
+        Assert.Contains(Parallelism.EnvironmentVariable, Assert.Throws<ArgumentException>(() => Parallelism.ParseThreadCount("0")).Message);
+        Assert.Contains(Parallelism.EnvironmentVariable, Assert.Throws<ArgumentException>(() => Parallelism.ParseThreadCount("many")).Message);
+    }
+
+    [Fact]
     public void ThreadCountMustBePositive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Parallelism.ThreadCount = 0);
