@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Cifar.Simd.Kernels;
 
@@ -20,8 +22,22 @@ public enum GemmEpilogue
 /// op(A) is M×K and op(B) is K×N. With <c>transposeA</c> A is stored K×M; with <c>transposeB</c>
 /// B is stored N×K. This covers the three products of an affine layer: X·W, dout·Wᵀ, Xᵀ·dout.
 /// </summary>
+/// <remarks>
+/// BLIS-style: packed panels and one register-tile microkernel per <see cref="SimdPath"/>. Large
+/// products run on up to <see cref="Parallelism.ThreadCount"/> threads, split over output tiles
+/// only, so the result is bitwise identical for any thread count. Safe to call from several
+/// threads at once on distinct outputs.
+/// </remarks>
 public static class Gemm
 {
+    // Below about a million multiply-adds (~10 µs of work) waking workers costs more than it saves.
+    internal const long ParallelThreshold = 1L << 20;
+
+    /// <summary>The SIMD path the GEMM runs on: the CPU's best unless <c>CIFAR_SIMD_PATH</c> forces one.</summary>
+    /// <exception cref="PlatformNotSupportedException"><c>CIFAR_SIMD_PATH</c> names a path this CPU lacks.</exception>
+    /// <exception cref="ArgumentException"><c>CIFAR_SIMD_PATH</c> is not a path name.</exception>
+    public static SimdPath Path => SimdPaths.Active;
+
     /// <summary>
     /// Computes <c>C = op(A)·op(B)</c> followed by <paramref name="epilogue"/>. Allocates nothing.
     /// NaN in A or B propagates to the outputs it touches.
@@ -33,38 +49,141 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(m, n, k, a.Length, b.Length, c.Length, epilogue, bias.Length);
-        // Placeholder row-streaming kernel until the packed, blocked implementation lands.
-        for (int i = 0; i < m; i++)
-        {
-            Span<T> ci = c.Slice(i * n, n);
-            if (epilogue != GemmEpilogue.Accumulate) ci.Clear();
-            for (int p = 0; p < k; p++)
-            {
-                T aip = transposeA ? a[p * m + i] : a[i * k + p];
-                if (!transposeB)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), aip, ci, ci);
-                }
-                else
-                {
-                    for (int j = 0; j < n; j++) ci[j] += aip * b[j * k + p];
-                }
-            }
-            if (epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu)
-                System.Numerics.Tensors.TensorPrimitives.Add(ci, bias.Slice(0, n), ci);
-            if (epilogue == GemmEpilogue.BiasRelu)
-                System.Numerics.Tensors.TensorPrimitives.Max(ci, T.Zero, ci);
-        }
+        Core(Path, transposeA, transposeB, m, n, k, a, b, c, epilogue, bias);
+    }
+
+    /// <summary>The same product on a chosen path, so one test run can check every path the CPU has.</summary>
+    internal static void Multiply<T>(SimdPath path, bool transposeA, bool transposeB, int m, int n, int k,
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c,
+        GemmEpilogue epilogue = GemmEpilogue.None, ReadOnlySpan<T> bias = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(m, n, k, a.Length, b.Length, c.Length, epilogue, bias.Length);
+        SimdPaths.ThrowIfUnsupported(path);
+        Core(path, transposeA, transposeB, m, n, k, a, b, c, epilogue, bias);
     }
 
     internal static void Validate(int m, int n, int k, int aLength, int bLength, int cLength, GemmEpilogue epilogue, int biasLength)
     {
         if (m < 0 || n < 0 || k < 0)
             ThrowHelper.Argument($"GEMM dimensions must be ≥ 0; got M = {m}, N = {n}, K = {k}.");
-        ThrowHelper.CheckLength(aLength, (long)m * k, "a", $"an {m}×{k} operand");
-        ThrowHelper.CheckLength(bLength, (long)k * n, "b", $"a {k}×{n} operand");
-        ThrowHelper.CheckLength(cLength, (long)m * n, "c", $"an {m}×{n} output");
-        if (epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu)
+        // Each message is built only on failure: an interpolated argument would allocate on every call.
+        if (aLength < (long)m * k) ThrowHelper.CheckLength(aLength, (long)m * k, "a", $"an {m}×{k} operand");
+        if (bLength < (long)k * n) ThrowHelper.CheckLength(bLength, (long)k * n, "b", $"a {k}×{n} operand");
+        if (cLength < (long)m * n) ThrowHelper.CheckLength(cLength, (long)m * n, "c", $"an {m}×{n} output");
+        if (epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu && biasLength < n)
             ThrowHelper.CheckLength(biasLength, n, "bias", $"a bias epilogue over N = {n} columns");
+        if ((uint)epilogue > (uint)GemmEpilogue.Accumulate)
+            ThrowHelper.Argument($"Unknown GEMM epilogue {epilogue}.", nameof(epilogue));
+    }
+
+    private static unsafe void Core<T>(SimdPath path, bool transposeA, bool transposeB, int m, int n, int k,
+        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"Gemm.Multiply<{typeof(T).Name}> is not supported; use float or double.");
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            EmptyProduct(m, n, c, epilogue, bias);
+            return;
+        }
+        fixed (T* pa = &MemoryMarshal.GetReference(a))
+        fixed (T* pb = &MemoryMarshal.GetReference(b))
+        fixed (T* pc = &MemoryMarshal.GetReference(c))
+        fixed (T* pbias = &MemoryMarshal.GetReference(bias))
+        {
+            var args = new GemmArgs
+            {
+                A = pa, B = pb, C = pc,
+                Bias = epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu ? pbias : null,
+                M = m, N = n, K = k, TransposeA = transposeA, TransposeB = transposeB,
+            };
+            switch (path)
+            {
+                case SimdPath.Avx512: ByEpilogue<T, Avx512Kernel<T>>(ref args, epilogue); break;
+                case SimdPath.Avx2: ByEpilogue<T, Avx2Kernel<T>>(ref args, epilogue); break;
+                default: ByEpilogue<T, PortableKernel<T>>(ref args, epilogue); break;
+            }
+        }
+    }
+
+    private static void ByEpilogue<T, TKernel>(ref GemmArgs args, GemmEpilogue epilogue)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IMicroKernel<T>
+    {
+        switch (epilogue)
+        {
+            case GemmEpilogue.Bias: Run<T, TKernel, BiasEpilogue>(ref args); break;
+            case GemmEpilogue.BiasRelu: Run<T, TKernel, BiasReluEpilogue>(ref args); break;
+            case GemmEpilogue.Accumulate: Run<T, TKernel, AccumulateEpilogue>(ref args); break;
+            default: Run<T, TKernel, NoEpilogue>(ref args); break;
+        }
+    }
+
+    private static unsafe void Run<T, TKernel, TEpi>(ref GemmArgs args)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IMicroKernel<T>
+        where TEpi : struct, IGemmEpilogue
+    {
+        // Split the longer side of C; every part owns whole tiles and the full K loop.
+        args.SplitRows = (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
+        int parts = (long)args.M * args.N * args.K < ParallelThreshold
+            ? 1
+            : Math.Min(Parallelism.ThreadCount, GemmDriver<T, TKernel, TEpi>.Units(args));
+        if (parts > 1 && WorkerPool.TryEnter())
+        {
+            try
+            {
+                GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer);
+                WorkerPool.Run(GemmJob.Instance, parts);
+            }
+            finally
+            {
+                WorkerPool.Exit();
+            }
+        }
+        else
+        {
+            GemmDriver<T, TKernel, TEpi>.RunPart(args, 0, 1);
+        }
+    }
+
+    // K = 0: the product is an empty sum (zero), so only the epilogue remains.
+    private static void EmptyProduct<T>(int m, int n, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (epilogue)
+        {
+            case GemmEpilogue.None:
+                c[..(m * n)].Clear();
+                break;
+            case GemmEpilogue.Bias:
+            case GemmEpilogue.BiasRelu:
+                for (int i = 0; i < m; i++)
+                {
+                    Span<T> row = c.Slice(i * n, n);
+                    if (epilogue == GemmEpilogue.Bias) bias[..n].CopyTo(row);
+                    else TensorPrimitives.Max(bias[..n], T.Zero, row);
+                }
+                break;
+        }
+    }
+
+    /// <summary>The pool's reusable job: one instance, used only by the thread holding the pool.</summary>
+    private sealed unsafe class GemmJob : ParallelWork
+    {
+        public static readonly GemmJob Instance = new();
+        private GemmArgs _args;
+        private delegate*<in GemmArgs, int, int, void> _run;
+
+        public void Set(in GemmArgs args, delegate*<in GemmArgs, int, int, void> run)
+        {
+            _args = args;
+            _run = run;
+        }
+
+        public override void Execute(int part, int parts) => _run(in _args, part, parts);
     }
 }

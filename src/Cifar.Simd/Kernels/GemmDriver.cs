@@ -1,0 +1,256 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Cifar.Simd.Kernels;
+
+/// <summary>The operands of one GEMM call, as raw pointers into the caller's spans (pinned for the call).</summary>
+internal unsafe struct GemmArgs
+{
+    public void* A, B, C, Bias;
+    public int M, N, K;
+    public bool TransposeA, TransposeB;
+    /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR panels) when false.</summary>
+    public bool SplitRows;
+}
+
+/// <summary>
+/// Cache blocking for one (microkernel, element type) pair, derived from Zen 5's caches
+/// (docs/kernels.md has the numbers per ISA):
+/// KC: the KC×NR packed B micro-panel stays in half of the 48 KiB L1d while A panels stream past it;
+/// MC: the MC×KC packed A block takes half of the 1 MiB L2, leaving room for B and C traffic;
+/// NC: the KC×NC packed B block takes a 4 MiB share of the 32 MiB L3 (one eighth, one per core of a CCX).
+/// </summary>
+internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int NC)
+{
+    public const int L1d = 48 * 1024, L2 = 1024 * 1024, L3Share = 4 * 1024 * 1024;
+
+    public static GemmBlocking For(int mr, int nr, int elementSize)
+    {
+        int kc = Math.Clamp(RoundDown(L1d / 2 / (nr * elementSize), 16), 64, 512);
+        int mc = Math.Max(mr, RoundDown(L2 / 2 / (kc * elementSize), mr));
+        int nc = Math.Max(nr, RoundDown(L3Share / (kc * elementSize), nr));
+        return new GemmBlocking(mr, nr, kc, mc, nc);
+    }
+
+    private static int RoundDown(int x, int multiple) => x / multiple * multiple;
+}
+
+/// <summary>The BLIS five loops around packing and one microkernel, for one rectangle of C.</summary>
+internal static unsafe class GemmDriver<T, TKernel, TEpi>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TKernel : struct, IMicroKernel<T>
+    where TEpi : struct, IGemmEpilogue
+{
+    // Function pointers to this instantiation let the non-generic pool job call back without a delegate.
+    public static readonly delegate*<in GemmArgs, int, int, void> RunPartPointer = &RunPart;
+
+    public static readonly GemmBlocking Blocking = GemmBlocking.For(TKernel.MR, TKernel.NR, sizeof(T));
+
+    /// <summary>Number of independent output panels along the split dimension.</summary>
+    public static int Units(in GemmArgs g) =>
+        g.SplitRows ? (g.M + TKernel.MR - 1) / TKernel.MR : (g.N + TKernel.NR - 1) / TKernel.NR;
+
+    /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/>: a contiguous run of whole MR or NR panels.</summary>
+    public static void RunPart(in GemmArgs g, int part, int parts)
+    {
+        int i0 = 0, i1 = g.M, j0 = 0, j1 = g.N;
+        if (parts > 1)
+        {
+            long units = Units(g);
+            int u0 = (int)(units * part / parts), u1 = (int)(units * (part + 1) / parts);
+            if (g.SplitRows) { i0 = u0 * TKernel.MR; i1 = Math.Min(g.M, u1 * TKernel.MR); }
+            else { j0 = u0 * TKernel.NR; j1 = Math.Min(g.N, u1 * TKernel.NR); }
+        }
+        if (i0 < i1 && j0 < j1) Region(g, i0, i1, j0, j1);
+    }
+
+    private static void Region(in GemmArgs g, int i0, int i1, int j0, int j1)
+    {
+        int MR = TKernel.MR, NR = TKernel.NR;
+        GemmBlocking bl = Blocking;
+        int m = g.M, n = g.N, k = g.K;
+        T* a = (T*)g.A, b = (T*)g.B, c = (T*)g.C, bias = (T*)g.Bias;
+
+        int kcMax = Math.Min(bl.KC, k);
+        int mcMax = Math.Min(bl.MC, RoundUp(i1 - i0, MR));
+        int ncMax = Math.Min(bl.NC, RoundUp(j1 - j0, NR));
+        T* ap = PackBuffers<T>.A(mcMax * kcMax);
+        T* bp = PackBuffers<T>.B(kcMax * ncMax);
+        T* tile = stackalloc T[MR * NR];
+        T* tileBias = stackalloc T[NR];
+
+        for (int jc = j0; jc < j1; jc += bl.NC)
+        {
+            int nc = Math.Min(bl.NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += bl.KC)
+            {
+                int kc = Math.Min(bl.KC, k - pc);
+                bool first = pc == 0, last = pc + kc == k;
+                if (g.TransposeB) PackBTransposed(b, k, pc, kc, jc, nc, bp, NR);
+                else PackB(b, n, pc, kc, jc, nc, bp, NR);
+
+                for (int ic = i0; ic < i1; ic += bl.MC)
+                {
+                    int mc = Math.Min(bl.MC, i1 - ic);
+                    if (g.TransposeA) PackATransposed(a, m, pc, kc, ic, mc, ap, MR);
+                    else PackA(a, k, pc, kc, ic, mc, ap, MR);
+
+                    for (int jr = 0; jr < nc; jr += NR)
+                    {
+                        int nr = Math.Min(NR, nc - jr);
+                        T* bPanel = bp + (nint)jr * kc;
+                        T* biasRow = bias == null ? null : bias + jc + jr;
+                        for (int ir = 0; ir < mc; ir += MR)
+                        {
+                            int mr = Math.Min(MR, mc - ir);
+                            T* aPanel = ap + (nint)ir * kc;
+                            T* cTile = c + (nint)(ic + ir) * n + jc + jr;
+                            if (mr == MR && nr == NR)
+                                TKernel.Run<TEpi>(kc, aPanel, bPanel, cTile, n, biasRow, first, last);
+                            else
+                                EdgeTile(kc, aPanel, bPanel, cTile, n, biasRow, first, last, mr, nr, tile, tileBias);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // A partial tile runs the full microkernel on a padded copy, so neither C nor the bias is read or written out of bounds.
+    private static void EdgeTile(int kc, T* aPanel, T* bPanel, T* cTile, int ldc, T* biasRow, bool first, bool last,
+        int mr, int nr, T* tile, T* tileBias)
+    {
+        int NR = TKernel.NR;
+        if (!first || TEpi.Accumulate)
+        {
+            for (int r = 0; r < mr; r++)
+                Unsafe.CopyBlockUnaligned(tile + r * NR, cTile + (nint)r * ldc, (uint)(nr * sizeof(T)));
+        }
+        T* biasArg = null;
+        if (last && TEpi.AddBias)
+        {
+            new Span<T>(tileBias, NR).Clear();
+            Unsafe.CopyBlockUnaligned(tileBias, biasRow, (uint)(nr * sizeof(T)));
+            biasArg = tileBias;
+        }
+        if (nr <= NR / 2) TKernel.RunHalf<TEpi>(kc, aPanel, bPanel, tile, NR, biasArg, first, last);
+        else TKernel.Run<TEpi>(kc, aPanel, bPanel, tile, NR, biasArg, first, last);
+        for (int r = 0; r < mr; r++)
+            Unsafe.CopyBlockUnaligned(cTile + (nint)r * ldc, tile + r * NR, (uint)(nr * sizeof(T)));
+    }
+
+    /// <summary>Packs op(B)[pc.., jc..] (B stored K×N) into NR-column panels, row p of a panel at p·NR, zero-padded.</summary>
+    private static void PackB(T* b, int n, int pc, int kc, int jc, int nc, T* dst, int NR)
+    {
+        for (int jp = 0; jp < nc; jp += NR)
+        {
+            int nr = Math.Min(NR, nc - jp);
+            T* panel = dst + (nint)jp * kc;
+            T* src = b + (nint)pc * n + jc + jp;
+            if (nr == NR)
+            {
+                for (int p = 0; p < kc; p++)
+                    Unsafe.CopyBlockUnaligned(panel + p * NR, src + (nint)p * n, (uint)(NR * sizeof(T)));
+            }
+            else
+            {
+                new Span<T>(panel, kc * NR).Clear();
+                for (int p = 0; p < kc; p++)
+                    Unsafe.CopyBlockUnaligned(panel + p * NR, src + (nint)p * n, (uint)(nr * sizeof(T)));
+            }
+        }
+    }
+
+    /// <summary>Packs op(B)[pc.., jc..] where B is stored N×K (op(B)[p, j] = b[j·K + p]).</summary>
+    private static void PackBTransposed(T* b, int k, int pc, int kc, int jc, int nc, T* dst, int NR)
+    {
+        for (int jp = 0; jp < nc; jp += NR)
+        {
+            int nr = Math.Min(NR, nc - jp);
+            T* panel = dst + (nint)jp * kc;
+            if (nr < NR) new Span<T>(panel, kc * NR).Clear();
+            int jj = 0;
+            if (typeof(T) == typeof(float) && NR % 8 == 0)
+            {
+                for (; jj + 8 <= nr; jj += 8)
+                    GemmPack.PackRows8Float((float*)(b + (nint)(jc + jp + jj) * k + pc), k, kc, (float*)(panel + jj), NR);
+            }
+            for (; jj < nr; jj++)
+            {
+                T* src = b + (nint)(jc + jp + jj) * k + pc;
+                T* d = panel + jj;
+                for (int p = 0; p < kc; p++) d[p * NR] = src[p];
+            }
+        }
+    }
+
+    /// <summary>Packs op(A)[ic.., pc..] (A stored M×K) into MR-row panels, column p of a panel at p·MR, zero-padded.</summary>
+    private static void PackA(T* a, int k, int pc, int kc, int ic, int mc, T* dst, int MR)
+    {
+        for (int ip = 0; ip < mc; ip += MR)
+        {
+            int mr = Math.Min(MR, mc - ip);
+            T* panel = dst + (nint)ip * kc;
+            if (typeof(T) == typeof(float) && MR == 8 && mr == 8)
+            {
+                GemmPack.PackRows8Float((float*)(a + (nint)(ic + ip) * k + pc), k, kc, (float*)panel, 8);
+                continue;
+            }
+            if (mr < MR) new Span<T>(panel, kc * MR).Clear();
+            for (int r = 0; r < mr; r++)
+            {
+                T* src = a + (nint)(ic + ip + r) * k + pc;
+                T* d = panel + r;
+                for (int p = 0; p < kc; p++) d[p * MR] = src[p];
+            }
+        }
+    }
+
+    /// <summary>Packs op(A)[ic.., pc..] where A is stored K×M (op(A)[i, p] = a[p·M + i]).</summary>
+    private static void PackATransposed(T* a, int m, int pc, int kc, int ic, int mc, T* dst, int MR)
+    {
+        for (int ip = 0; ip < mc; ip += MR)
+        {
+            int mr = Math.Min(MR, mc - ip);
+            T* panel = dst + (nint)ip * kc;
+            T* src = a + (nint)pc * m + ic + ip;
+            if (mr == MR)
+            {
+                for (int p = 0; p < kc; p++)
+                    Unsafe.CopyBlockUnaligned(panel + p * MR, src + (nint)p * m, (uint)(MR * sizeof(T)));
+            }
+            else
+            {
+                new Span<T>(panel, kc * MR).Clear();
+                for (int p = 0; p < kc; p++)
+                    Unsafe.CopyBlockUnaligned(panel + p * MR, src + (nint)p * m, (uint)(mr * sizeof(T)));
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}
+
+/// <summary>
+/// Per-thread packing buffers: pinned, 64-byte aligned, allocated on first use and grown only when
+/// a larger block is needed, so a warmed-up GEMM allocates nothing.
+/// </summary>
+internal static unsafe class PackBuffers<T> where T : unmanaged
+{
+    [ThreadStatic] private static T[]? t_a;
+    [ThreadStatic] private static T[]? t_b;
+
+    public static T* A(int length) => Get(ref t_a, length);
+
+    public static T* B(int length) => Get(ref t_b, length);
+
+    private static T* Get(ref T[]? array, int length)
+    {
+        int pad = 64 / sizeof(T);
+        if (array is null || array.Length < length + pad)
+            array = GC.AllocateUninitializedArray<T>(length + pad, pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return (T*)((address + 63) & ~(nint)63);
+    }
+}

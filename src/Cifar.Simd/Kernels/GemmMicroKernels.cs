@@ -1,0 +1,398 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Cifar.Simd.Kernels;
+
+/// <summary>
+/// The register-tile microkernel contract (see docs/kernels.md). <c>Run</c> computes an MR×NR tile
+/// <c>acc = Ã·B̃</c> over <c>kc</c> steps and stores it to <c>c</c> (row stride <c>ldc</c>):
+/// it reads exactly <c>kc·MR</c> elements of the packed A panel <c>a</c> (column p at a + p·MR),
+/// <c>kc·NR</c> of the packed B panel <c>b</c> (row p at b + p·NR), the full MR×NR tile of <c>c</c>
+/// only when <c>!first || TEpi.Accumulate</c>, and <c>NR</c> bias values only when
+/// <c>last &amp;&amp; TEpi.AddBias</c>. It always writes the full MR×NR tile: the driver hands edge
+/// tiles over as a padded temporary so nothing past the caller's spans is touched.
+/// </summary>
+internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Rows of the register tile.</summary>
+    static abstract int MR { get; }
+
+    /// <summary>Columns of the register tile (two vectors).</summary>
+    static abstract int NR { get; }
+
+    static abstract bool IsSupported { get; }
+
+    static abstract void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue;
+
+    /// <summary>
+    /// The same contract for an MR×(NR/2) tile: reads only the first NR/2 columns of each packed B row
+    /// (still at stride NR), of the C tile and of the bias. Halves the wasted work on a narrow N edge.
+    /// </summary>
+    static abstract void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue;
+}
+
+/// <summary>What a microkernel does at its store; constants per struct, so the JIT drops the unused branches.</summary>
+internal interface IGemmEpilogue
+{
+    /// <summary>The first K block adds to C instead of overwriting it.</summary>
+    static abstract bool Accumulate { get; }
+
+    /// <summary>The last K block adds the bias row.</summary>
+    static abstract bool AddBias { get; }
+
+    /// <summary>The last K block clamps at zero.</summary>
+    static abstract bool Relu { get; }
+}
+
+internal readonly struct NoEpilogue : IGemmEpilogue
+{
+    public static bool Accumulate => false;
+    public static bool AddBias => false;
+    public static bool Relu => false;
+}
+
+internal readonly struct BiasEpilogue : IGemmEpilogue
+{
+    public static bool Accumulate => false;
+    public static bool AddBias => true;
+    public static bool Relu => false;
+}
+
+internal readonly struct BiasReluEpilogue : IGemmEpilogue
+{
+    public static bool Accumulate => false;
+    public static bool AddBias => true;
+    public static bool Relu => true;
+}
+
+internal readonly struct AccumulateEpilogue : IGemmEpilogue
+{
+    public static bool Accumulate => true;
+    public static bool AddBias => false;
+    public static bool Relu => false;
+}
+
+/// <summary>AVX-512 tile 8×(2·16) float / 8×(2·8) double: 16 zmm accumulators + 2 B vectors + 1 broadcast = 19 of 32 registers.</summary>
+internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int MR => 8;
+    public static int NR => 2 * Vector512<T>.Count;
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default;
+        Vector512<T> c10 = default, c11 = default;
+        Vector512<T> c20 = default, c21 = default;
+        Vector512<T> c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default;
+        Vector512<T> c50 = default, c51 = default;
+        Vector512<T> c60 = default, c61 = default;
+        Vector512<T> c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + w);
+            Vector512<T> ar;
+            ar = Vector512.Create(a[0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
+            ar = Vector512.Create(a[1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
+            ar = Vector512.Create(a[2]); c20 = MulAdd(ar, b0, c20); c21 = MulAdd(ar, b1, c21);
+            ar = Vector512.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
+            ar = Vector512.Create(a[4]); c40 = MulAdd(ar, b0, c40); c41 = MulAdd(ar, b1, c41);
+            ar = Vector512.Create(a[5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
+            ar = Vector512.Create(a[6]); c60 = MulAdd(ar, b0, c60); c61 = MulAdd(ar, b1, c61);
+            ar = Vector512.Create(a[7]); c70 = MulAdd(ar, b0, c70); c71 = MulAdd(ar, b1, c71);
+            a += 8;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector512<T> bias0 = default, bias1 = default;
+        if (addBias) { bias0 = Vector512.Load(bias); bias1 = Vector512.Load(bias + w); }
+        Store(c + 0 * ldc, w, c00, c01, load, addBias, bias0, bias1, relu);
+        Store(c + 1 * ldc, w, c10, c11, load, addBias, bias0, bias1, relu);
+        Store(c + 2 * ldc, w, c20, c21, load, addBias, bias0, bias1, relu);
+        Store(c + 3 * ldc, w, c30, c31, load, addBias, bias0, bias1, relu);
+        Store(c + 4 * ldc, w, c40, c41, load, addBias, bias0, bias1, relu);
+        Store(c + 5 * ldc, w, c50, c51, load, addBias, bias0, bias1, relu);
+        Store(c + 6 * ldc, w, c60, c61, load, addBias, bias0, bias1, relu);
+        Store(c + 7 * ldc, w, c70, c71, load, addBias, bias0, bias1, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector512<T>.Count;
+        Vector512<T> c0 = default;
+        Vector512<T> c1 = default;
+        Vector512<T> c2 = default;
+        Vector512<T> c3 = default;
+        Vector512<T> c4 = default;
+        Vector512<T> c5 = default;
+        Vector512<T> c6 = default;
+        Vector512<T> c7 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<T> b0 = Vector512.Load(b);
+            c0 = MulAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = MulAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = MulAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = MulAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = MulAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = MulAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = MulAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = MulAdd(Vector512.Create(a[7]), b0, c7);
+            a += 8;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector512<T> bias0 = addBias ? Vector512.Load(bias) : default;
+        StoreOne(c + 0 * ldc, c0, load, addBias, bias0, relu);
+        StoreOne(c + 1 * ldc, c1, load, addBias, bias0, relu);
+        StoreOne(c + 2 * ldc, c2, load, addBias, bias0, relu);
+        StoreOne(c + 3 * ldc, c3, load, addBias, bias0, relu);
+        StoreOne(c + 4 * ldc, c4, load, addBias, bias0, relu);
+        StoreOne(c + 5 * ldc, c5, load, addBias, bias0, relu);
+        StoreOne(c + 6 * ldc, c6, load, addBias, bias0, relu);
+        StoreOne(c + 7 * ldc, c7, load, addBias, bias0, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(T* c, Vector512<T> x, bool load, bool addBias, Vector512<T> bias, bool relu)
+    {
+        if (load) x += Vector512.Load(c);
+        if (addBias) x += bias;
+        if (relu) x = Vector512.Max(x, Vector512<T>.Zero);
+        x.Store(c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(T* c, int w, Vector512<T> x0, Vector512<T> x1, bool load, bool addBias, Vector512<T> bias0, Vector512<T> bias1, bool relu)
+    {
+        if (load) { x0 += Vector512.Load(c); x1 += Vector512.Load(c + w); }
+        if (addBias) { x0 += bias0; x1 += bias1; }
+        // Vector512.Max propagates NaN (IEEE 754 maximum), as numpy's maximum does.
+        if (relu) { x0 = Vector512.Max(x0, Vector512<T>.Zero); x1 = Vector512.Max(x1, Vector512<T>.Zero); }
+        x0.Store(c);
+        x1.Store(c + w);
+    }
+
+    // Vector512.FusedMultiplyAdd is one vfmadd231 on AVX-512F.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> MulAdd(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
+    {
+        if (typeof(T) == typeof(float)) return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+        return x * y + acc;
+    }
+}
+
+/// <summary>AVX2+FMA tile 6×(2·8) float / 6×(2·4) double: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of 16 registers.</summary>
+internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int MR => 6;
+    public static int NR => 2 * Vector256<T>.Count;
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector256<T>.Count;
+        Vector256<T> c00 = default, c01 = default;
+        Vector256<T> c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default;
+        Vector256<T> c40 = default, c41 = default;
+        Vector256<T> c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + w);
+            Vector256<T> ar;
+            ar = Vector256.Create(a[0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
+            ar = Vector256.Create(a[1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
+            ar = Vector256.Create(a[2]); c20 = MulAdd(ar, b0, c20); c21 = MulAdd(ar, b1, c21);
+            ar = Vector256.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
+            ar = Vector256.Create(a[4]); c40 = MulAdd(ar, b0, c40); c41 = MulAdd(ar, b1, c41);
+            ar = Vector256.Create(a[5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
+            a += 6;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector256<T> bias0 = default, bias1 = default;
+        if (addBias) { bias0 = Vector256.Load(bias); bias1 = Vector256.Load(bias + w); }
+        Store(c + 0 * ldc, w, c00, c01, load, addBias, bias0, bias1, relu);
+        Store(c + 1 * ldc, w, c10, c11, load, addBias, bias0, bias1, relu);
+        Store(c + 2 * ldc, w, c20, c21, load, addBias, bias0, bias1, relu);
+        Store(c + 3 * ldc, w, c30, c31, load, addBias, bias0, bias1, relu);
+        Store(c + 4 * ldc, w, c40, c41, load, addBias, bias0, bias1, relu);
+        Store(c + 5 * ldc, w, c50, c51, load, addBias, bias0, bias1, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector256<T>.Count;
+        Vector256<T> c0 = default;
+        Vector256<T> c1 = default;
+        Vector256<T> c2 = default;
+        Vector256<T> c3 = default;
+        Vector256<T> c4 = default;
+        Vector256<T> c5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<T> b0 = Vector256.Load(b);
+            c0 = MulAdd(Vector256.Create(a[0]), b0, c0);
+            c1 = MulAdd(Vector256.Create(a[1]), b0, c1);
+            c2 = MulAdd(Vector256.Create(a[2]), b0, c2);
+            c3 = MulAdd(Vector256.Create(a[3]), b0, c3);
+            c4 = MulAdd(Vector256.Create(a[4]), b0, c4);
+            c5 = MulAdd(Vector256.Create(a[5]), b0, c5);
+            a += 6;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector256<T> bias0 = addBias ? Vector256.Load(bias) : default;
+        StoreOne(c + 0 * ldc, c0, load, addBias, bias0, relu);
+        StoreOne(c + 1 * ldc, c1, load, addBias, bias0, relu);
+        StoreOne(c + 2 * ldc, c2, load, addBias, bias0, relu);
+        StoreOne(c + 3 * ldc, c3, load, addBias, bias0, relu);
+        StoreOne(c + 4 * ldc, c4, load, addBias, bias0, relu);
+        StoreOne(c + 5 * ldc, c5, load, addBias, bias0, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(T* c, Vector256<T> x, bool load, bool addBias, Vector256<T> bias, bool relu)
+    {
+        if (load) x += Vector256.Load(c);
+        if (addBias) x += bias;
+        if (relu) x = Vector256.Max(x, Vector256<T>.Zero);
+        x.Store(c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(T* c, int w, Vector256<T> x0, Vector256<T> x1, bool load, bool addBias, Vector256<T> bias0, Vector256<T> bias1, bool relu)
+    {
+        if (load) { x0 += Vector256.Load(c); x1 += Vector256.Load(c + w); }
+        if (addBias) { x0 += bias0; x1 += bias1; }
+        // Vector256.Max propagates NaN (IEEE 754 maximum), as numpy's maximum does.
+        if (relu) { x0 = Vector256.Max(x0, Vector256<T>.Zero); x1 = Vector256.Max(x1, Vector256<T>.Zero); }
+        x0.Store(c);
+        x1.Store(c + w);
+    }
+
+    // Vector256.FusedMultiplyAdd is one vfmadd231 with FMA3.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> MulAdd(Vector256<T> x, Vector256<T> y, Vector256<T> acc)
+    {
+        if (typeof(T) == typeof(float)) return Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+        return x * y + acc;
+    }
+}
+
+/// <summary>Portable 128-bit tile 4×(2·4) float / 4×(2·2) double: 8 accumulators + 3 fits the 16 registers of SSE (and NEON's 32).</summary>
+internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int MR => 4;
+    public static int NR => 2 * Vector128<T>.Count;
+    public static bool IsSupported => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector128<T>.Count;
+        Vector128<T> c00 = default, c01 = default;
+        Vector128<T> c10 = default, c11 = default;
+        Vector128<T> c20 = default, c21 = default;
+        Vector128<T> c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.Load(b), b1 = Vector128.Load(b + w);
+            Vector128<T> ar;
+            ar = Vector128.Create(a[0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
+            ar = Vector128.Create(a[1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
+            ar = Vector128.Create(a[2]); c20 = MulAdd(ar, b0, c20); c21 = MulAdd(ar, b1, c21);
+            ar = Vector128.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
+            a += 4;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector128<T> bias0 = default, bias1 = default;
+        if (addBias) { bias0 = Vector128.Load(bias); bias1 = Vector128.Load(bias + w); }
+        Store(c + 0 * ldc, w, c00, c01, load, addBias, bias0, bias1, relu);
+        Store(c + 1 * ldc, w, c10, c11, load, addBias, bias0, bias1, relu);
+        Store(c + 2 * ldc, w, c20, c21, load, addBias, bias0, bias1, relu);
+        Store(c + 3 * ldc, w, c30, c31, load, addBias, bias0, bias1, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector128<T>.Count;
+        Vector128<T> c0 = default;
+        Vector128<T> c1 = default;
+        Vector128<T> c2 = default;
+        Vector128<T> c3 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<T> b0 = Vector128.Load(b);
+            c0 = MulAdd(Vector128.Create(a[0]), b0, c0);
+            c1 = MulAdd(Vector128.Create(a[1]), b0, c1);
+            c2 = MulAdd(Vector128.Create(a[2]), b0, c2);
+            c3 = MulAdd(Vector128.Create(a[3]), b0, c3);
+            a += 4;
+            b += 2 * w;
+        }
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        Vector128<T> bias0 = addBias ? Vector128.Load(bias) : default;
+        StoreOne(c + 0 * ldc, c0, load, addBias, bias0, relu);
+        StoreOne(c + 1 * ldc, c1, load, addBias, bias0, relu);
+        StoreOne(c + 2 * ldc, c2, load, addBias, bias0, relu);
+        StoreOne(c + 3 * ldc, c3, load, addBias, bias0, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne(T* c, Vector128<T> x, bool load, bool addBias, Vector128<T> bias, bool relu)
+    {
+        if (load) x += Vector128.Load(c);
+        if (addBias) x += bias;
+        if (relu) x = Vector128.Max(x, Vector128<T>.Zero);
+        x.Store(c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(T* c, int w, Vector128<T> x0, Vector128<T> x1, bool load, bool addBias, Vector128<T> bias0, Vector128<T> bias1, bool relu)
+    {
+        if (load) { x0 += Vector128.Load(c); x1 += Vector128.Load(c + w); }
+        if (addBias) { x0 += bias0; x1 += bias1; }
+        // Vector128.Max propagates NaN (IEEE 754 maximum), as numpy's maximum does.
+        if (relu) { x0 = Vector128.Max(x0, Vector128<T>.Zero); x1 = Vector128.Max(x1, Vector128<T>.Zero); }
+        x0.Store(c);
+        x1.Store(c + w);
+    }
+
+    // MultiplyAddEstimate fuses where the CPU has FMA and falls back to multiply + add elsewhere.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> MulAdd(Vector128<T> x, Vector128<T> y, Vector128<T> acc)
+    {
+        if (typeof(T) == typeof(float)) return Vector128.MultiplyAddEstimate(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector128.MultiplyAddEstimate(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+        return x * y + acc;
+    }
+}

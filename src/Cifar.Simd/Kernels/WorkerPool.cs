@@ -1,0 +1,92 @@
+using System.Runtime.ExceptionServices;
+
+namespace Cifar.Simd.Kernels;
+
+/// <summary>A parallel region: parts 0..parts-1 run once each, on any thread.</summary>
+internal abstract class ParallelWork
+{
+    public abstract void Execute(int part, int parts);
+}
+
+/// <summary>
+/// Long-lived background workers woken per parallel region. One region at a time: a caller that
+/// finds the pool busy (another user thread inside) runs its work alone, which gives the same
+/// result because parts never share a reduction.
+/// </summary>
+internal static class WorkerPool
+{
+    private static readonly Lock s_gate = new();
+    private static readonly ManualResetEventSlim s_done = new(false);
+    private static Worker[] s_workers = [];
+    private static ParallelWork? s_work;
+    private static int s_parts;
+    private static int s_pending;
+    private static ExceptionDispatchInfo? s_error;
+
+    /// <summary>Takes the pool for one region; false when another thread holds it.</summary>
+    public static bool TryEnter() => s_gate.TryEnter();
+
+    public static void Exit() => s_gate.Exit();
+
+    /// <summary>Runs <paramref name="work"/> over <paramref name="parts"/> parts, part 0 on the caller. The caller must hold the pool.</summary>
+    public static void Run(ParallelWork work, int parts)
+    {
+        EnsureWorkers(parts - 1);
+        s_work = work;
+        s_parts = parts;
+        s_error = null;
+        s_pending = parts - 1;
+        s_done.Reset();
+        for (int i = 1; i < parts; i++) s_workers[i - 1].Go.Release();
+        try
+        {
+            work.Execute(0, parts);
+        }
+        finally
+        {
+            // Workers still read the caller's pinned operands, so never return before they finish.
+            if (parts > 1) s_done.Wait();
+            s_work = null;
+        }
+        s_error?.Throw();
+    }
+
+    private static void EnsureWorkers(int count)
+    {
+        if (s_workers.Length >= count) return;
+        var grown = new Worker[count];
+        Array.Copy(s_workers, grown, s_workers.Length);
+        for (int i = s_workers.Length; i < count; i++) grown[i] = new Worker(i + 1);
+        s_workers = grown;
+    }
+
+    private sealed class Worker
+    {
+        public readonly SemaphoreSlim Go = new(0);
+        private readonly int _part;
+
+        public Worker(int part)
+        {
+            _part = part;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"Cifar.Simd worker {part}" };
+            thread.Start();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                Go.Wait();
+                try
+                {
+                    s_work!.Execute(_part, s_parts);
+                }
+                catch (Exception e)
+                {
+                    s_error = ExceptionDispatchInfo.Capture(e);
+                }
+                if (Interlocked.Decrement(ref s_pending) == 0) s_done.Set();
+            }
+        }
+    }
+}
