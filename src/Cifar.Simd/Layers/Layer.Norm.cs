@@ -135,7 +135,7 @@ public static partial class Layer
         var dmu = new T[d];  // (D,)
         for (int j = 0; j < d; j++)
         {
-            // xmu = x − mean = xhat / invStd; dxhat = dout·gamma.
+            // The centred input x − mean is rebuilt as xhat / invStd so the cache stays at xhat, invStd and gamma.
             T divar = T.Zero;
             for (int i = 0; i < n; i++)
                 divar += go[i * d + j] * g[j] * (xh[i * d + j] / s[j]);
