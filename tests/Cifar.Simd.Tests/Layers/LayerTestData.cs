@@ -85,7 +85,7 @@ internal static class LayerTestData
     /// absolute roundoff of about ulp(out)·sqrt(outputs touched)/h ≈ 1e-10, so entries below 1e-2 are held to an
     /// absolute error of tol·1e-2 instead of a ratio of two roundoffs.
     /// </summary>
-    public static void AssertGradClose(ReadOnlySpan<double> analytic, ReadOnlySpan<double> numeric, string what, double tol = 1e-7)
+    public static void AssertGradClose(ReadOnlySpan<double> analytic, ReadOnlySpan<double> numeric, string what, double tol = 1e-7, double floor = 1e-2)
     {
         Assert.Equal(numeric.Length, analytic.Length);
         double worst = 0;
@@ -93,10 +93,22 @@ internal static class LayerTestData
         for (int i = 0; i < analytic.Length; i++)
         {
             double a = analytic[i], n = numeric[i];
-            double e = Math.Abs(a - n) / Math.Max(1e-2, Math.Abs(a) + Math.Abs(n));
+            double e = Math.Abs(a - n) / Math.Max(floor, Math.Abs(a) + Math.Abs(n));
             if (!(e <= worst)) { worst = e; at = i; }
         }
         Assert.True(worst < tol, $"{what}: rel error {worst:E3} at [{at}] (analytic {(at >= 0 ? analytic[at] : 0)}, numeric {(at >= 0 ? numeric[at] : 0)}); unfloored RelError = {GradientCheck.RelError(analytic, numeric):E3}");
+    }
+
+    /// <summary>
+    /// The denominator floor for a normalization layer: centring x costs ulp(max|x|), which invStd, gamma and dout
+    /// amplify and the centred difference divides by 2h, over sqrt(k) outputs touched. Entries below floor are held to
+    /// an absolute error of tol·floor, i.e. to that roundoff; a degenerate draw (tiny spread) raises it above 1e-2.
+    /// </summary>
+    public static double NormFloor(double maxAbsX, double maxInvStd, double maxAbsGamma, double maxAbsDout, int k, double tol = 1e-7, double h = 1e-5)
+    {
+        double noise = 4 * Math.BitIncrement(maxAbsX) - 4 * maxAbsX + 4e-16; // a few ulps of x plus of the outputs
+        noise *= maxInvStd * maxAbsGamma * maxAbsDout * Math.Sqrt(k) / (2 * h);
+        return Math.Max(1e-2, noise / tol);
     }
 
     /// <summary>Float results agree with double ones to a tolerance relative to the largest magnitude.</summary>
