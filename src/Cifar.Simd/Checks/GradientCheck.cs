@@ -31,6 +31,28 @@ public static class GradientCheck
     }
 
     /// <summary>
+    /// The numerical gradient of a scalar function of a tensor (<c>eval_numerical_gradient</c>):
+    /// <c>grad[i] = (f(x + h·e_i) − f(x − h·e_i)) / 2h</c>. x is modified during the call and restored; returns the shape of x.
+    /// </summary>
+    public static Tensor<double> EvalNumericalGradient(Func<Tensor<double>, double> f, Tensor<double> x, double h = 1e-5)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(x);
+        var grad = Tensor<double>.Zeros(x.Shape.ToArray());
+        for (int i = 0; i < x.Length; i++)
+        {
+            double old = x[i];
+            x[i] = old + h;
+            double pos = f(x);
+            x[i] = old - h;
+            double neg = f(x);
+            x[i] = old;
+            grad[i] = (pos - neg) / (2 * h);
+        }
+        return grad;
+    }
+
+    /// <summary>
     /// The numerical gradient of an array function contracted with the upstream gradient df,
     /// <c>grad[i] = Σ_k (f(x + h·e_i)[k] − f(x − h·e_i)[k])·df[k] / 2h</c> (<c>eval_numerical_gradient_array</c>).
     /// x: (K,) is modified during the call and restored; df: the length of f's output; returns (K,).

@@ -15,6 +15,12 @@ public class GradientCheckTests
         double[] expected = [2 * 1.5 - 2, 2 * -2 + 1.5, 0.5];
         Assert.True(GradientCheck.RelError(grad, expected) < 1e-9);
         Assert.Equal(before, x);
+
+        var xt = Tensor<double>.FromArray(before, 3, 1);
+        var gt = GradientCheck.EvalNumericalGradient(t => t[0] * t[0] + t[1] * t[1] + t[2] * t[2] + t[0] * t[1], xt);
+        Assert.Equal(new Shape(3, 1), gt.Shape);
+        Assert.True(GradientCheck.RelError(gt.AsReadOnlySpan(), expected) < 1e-9);
+        Assert.Equal(before, xt.ToArray());
     }
 
     [Fact]

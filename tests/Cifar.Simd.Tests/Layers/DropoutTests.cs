@@ -16,6 +16,7 @@ public class DropoutTests
     public void SeededMask_EqualsNumpy()
     {
         // np.random.seed(0); np.random.rand(10) = [.5488 .7152 .6028 .5449 .4237 .6459 .4376 .8918 .9637 .3834]
+        // (checked against a plain-Python MT19937 with init_genrand(0) and numpy's 53-bit double).
         bool[] kept = [true, false, false, true, true, false, true, false, false, true];
         var x = Tensor<double>.Filled(1, 2, 5);
 
