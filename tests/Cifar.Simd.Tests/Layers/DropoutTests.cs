@@ -10,9 +10,8 @@ namespace Cifar.Simd.Tests.Layers;
 /// <summary>Dropout through real NumpyRandom draws; the skipped ones wait for NumpyRandom's implementation.</summary>
 public class DropoutTests
 {
-    private const string NeedsRng = "needs NumpyRandom";
 
-    [Fact(Skip = NeedsRng)]
+    [Fact]
     public void SeededMask_EqualsNumpy()
     {
         // np.random.seed(0); np.random.rand(10) = [.5488 .7152 .6028 .5449 .4237 .6459 .4376 .8918 .9637 .3834]
@@ -29,7 +28,7 @@ public class DropoutTests
         }
     }
 
-    [Fact(Skip = NeedsRng)]
+    [Fact]
     public void Seeded_ReseedsEachCall_SoMasksRepeat()
     {
         var x = Tensor<float>.Filled(1, 10, 37);
@@ -39,7 +38,7 @@ public class DropoutTests
         Assert.Equal(a.ToArray(), b.ToArray());
     }
 
-    [Fact(Skip = NeedsRng)]
+    [Fact]
     public void Unseeded_GeneratorStreamContinues()
     {
         var x = Tensor<double>.Filled(1, 10, 37);
@@ -49,7 +48,7 @@ public class DropoutTests
         Assert.NotEqual(a.ToArray(), b.ToArray());
     }
 
-    [Theory(Skip = NeedsRng)]
+    [Theory]
     [InlineData(0.25)]
     [InlineData(0.4)]
     [InlineData(0.7)]
