@@ -48,21 +48,32 @@ public static partial class Cifar10
     public static Cifar10Batch ParseBinaryBatch(ReadOnlySpan<byte> data, string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (data.Length == 0 || data.Length % RecordBytes != 0)
-            throw CifarFormatError.Create(name, $"its length {data.Length:N0} bytes is not a positive whole number of {RecordBytes:N0}-byte records " +
-                $"({data.Length / RecordBytes:N0} records and {data.Length % RecordBytes:N0} bytes left over; truncated or not a CIFAR-10 binary batch).");
-        int n = data.Length / RecordBytes;
+        int n = CountBinaryRecords(data.Length, name);
         var labels = new byte[n];
         var images = GC.AllocateUninitializedArray<byte>(n * Features);
-        for (int i = 0; i < n; i++)
+        ParseBinaryInto(data, name, images, labels);
+        return new Cifar10Batch(name, images, labels);
+    }
+
+    private static int CountBinaryRecords(int length, string name)
+    {
+        if (length == 0 || length % RecordBytes != 0)
+            throw CifarFormatError.Create(name, $"its length {length:N0} bytes is not a positive whole number of {RecordBytes:N0}-byte records " +
+                $"({length / RecordBytes:N0} records and {length % RecordBytes:N0} bytes left over; truncated or not a CIFAR-10 binary batch).");
+        return length / RecordBytes;
+    }
+
+    /// <summary>Splits whole records into <paramref name="images"/> and <paramref name="labels"/>, which hold exactly their count.</summary>
+    private static void ParseBinaryInto(ReadOnlySpan<byte> data, string name, Span<byte> images, Span<byte> labels)
+    {
+        for (int i = 0; i < labels.Length; i++)
         {
             var record = data.Slice(i * RecordBytes, RecordBytes);
             if (record[0] >= Classes)
                 throw CifarFormatError.Create(name, $"record {i} has label {record[0]}; labels are 0 to {Classes - 1}.");
             labels[i] = record[0];
-            record[1..].CopyTo(images.AsSpan(i * Features, Features));
+            record[1..].CopyTo(images.Slice(i * Features, Features));
         }
-        return new Cifar10Batch(name, images, labels);
     }
 
     /// <summary>Reads one python-format batch file (<c>data_batch_N</c> or <c>test_batch</c>, a cPickle protocol-2 dict).</summary>
@@ -79,6 +90,13 @@ public static partial class Cifar10
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(name);
+        var (images, labels) = ParsePythonCore(data, name);
+        return new Cifar10Batch(name, images.ToArray(), labels);
+    }
+
+    /// <summary>The batch's image bytes (a slice of <paramref name="data"/>, not copied) and its validated labels.</summary>
+    private static (ArraySegment<byte> Images, byte[] Labels) ParsePythonCore(byte[] data, string name)
+    {
         var dict = PickleReader.Load(data, name) as PickleDict
             ?? throw CifarFormatError.Create(name, "the pickle does not hold a dict.");
         var labelList = Field<List<object>>(dict, "labels", "list", name);
@@ -96,7 +114,7 @@ public static partial class Cifar10
                 throw CifarFormatError.Create(name, $"labels[{i}] = {label}; labels are 0 to {Classes - 1}.");
             labels[i] = (byte)label;
         }
-        return new Cifar10Batch(name, array.Data.ToArray(), labels);
+        return (array.Data, labels);
     }
 
     /// <summary>Parses label names from the binary format's <c>batches.meta.txt</c>: one name a line, blank lines ignored.</summary>
@@ -214,29 +232,50 @@ public static partial class Cifar10
         bool binary = format == Cifar10Format.Binary;
         string suffix = binary ? ".bin" : "";
         var names = binary ? ParseBinaryMeta(open(BinaryMetaName), BinaryMetaName) : ParsePythonMeta(open(PythonMetaName), PythonMetaName);
-        Cifar10Batch Read(string baseName)
-        {
-            string fileName = baseName + suffix;
-            var bytes = open(fileName);
-            return binary ? ParseBinaryBatch(bytes, fileName) : ParsePythonBatch(bytes, fileName);
-        }
 
-        var train = new Cifar10Batch[TrainBatchNames.Length];
-        for (int b = 0; b < train.Length; b++) train[b] = Read(TrainBatchNames[b]);
-        var test = Read(TestBatchName);
+        // Parse headers and counts of all six batches first, so the training images land in one buffer with one copy.
+        var fileNames = TrainBatchNames.Append(TestBatchName).Select(b => b + suffix).ToArray();
+        var files = new byte[fileNames.Length][];
+        var pythonImages = new ArraySegment<byte>[fileNames.Length];
+        var pythonLabels = new byte[fileNames.Length][];
+        var counts = new int[fileNames.Length];
+        for (int b = 0; b < fileNames.Length; b++)
+        {
+            files[b] = open(fileNames[b]);
+            if (binary) counts[b] = CountBinaryRecords(files[b].Length, fileNames[b]);
+            else
+            {
+                (pythonImages[b], pythonLabels[b]) = ParsePythonCore(files[b], fileNames[b]);
+                counts[b] = pythonLabels[b].Length;
+            }
+        }
         // The official batches all hold the same number of images, so one that differs was truncated at a record boundary.
-        foreach (var batch in train.Append(test))
-            if (batch.Count != train[0].Count)
-                throw CifarFormatError.Create(batch.Name, $"it holds {batch.Count:N0} images but {train[0].Name} holds {train[0].Count:N0}; every batch of a CIFAR-10 set holds the same number (truncated file?).");
+        for (int b = 1; b < fileNames.Length; b++)
+            if (counts[b] != counts[0])
+                throw CifarFormatError.Create(fileNames[b], $"it holds {counts[b]:N0} images but {fileNames[0]} holds {counts[0]:N0}; every batch of a CIFAR-10 set holds the same number (truncated file?).");
 
-        int n = train[0].Count;
-        var images = GC.AllocateUninitializedArray<byte>(checked(n * train.Length * Features));
-        var labels = new byte[n * train.Length];
-        for (int b = 0; b < train.Length; b++)
+        int n = counts[0];
+        int trainBatches = TrainBatchNames.Length;
+        var trainImages = GC.AllocateUninitializedArray<byte>(checked(n * trainBatches * Features));
+        var trainLabels = new byte[n * trainBatches];
+        var testImages = GC.AllocateUninitializedArray<byte>(n * Features);
+        var testLabels = new byte[n];
+        for (int b = 0; b < fileNames.Length; b++)
         {
-            train[b].Images.CopyTo(images, b * n * Features);
-            train[b].Labels.CopyTo(labels, b * n);
+            bool test = b == trainBatches;
+            var images = test ? testImages.AsSpan() : trainImages.AsSpan(b * n * Features, n * Features);
+            var labels = test ? testLabels.AsSpan() : trainLabels.AsSpan(b * n, n);
+            if (binary) ParseBinaryInto(files[b], fileNames[b], images, labels);
+            else
+            {
+                pythonImages[b].AsSpan().CopyTo(images);
+                pythonLabels[b].CopyTo(labels);
+            }
+            files[b] = [];
         }
-        return new Cifar10RawSet(new Cifar10Batch("data_batch_1-5" + suffix, images, labels), test, names, format);
+        return new Cifar10RawSet(
+            new Cifar10Batch("data_batch_1-5" + suffix, trainImages, trainLabels),
+            new Cifar10Batch(fileNames[trainBatches], testImages, testLabels),
+            names, format);
     }
 }
