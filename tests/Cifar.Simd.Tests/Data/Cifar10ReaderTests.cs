@@ -90,4 +90,21 @@ public class Cifar10ReaderTests
         var bytes = System.Text.Encoding.ASCII.GetBytes(string.Join("\r\n", CifarTestData.LabelNames) + "\r\n\r\n");
         Assert.Equal(CifarTestData.LabelNames, Cifar10.ParseBinaryMeta(bytes, "batches.meta.txt"));
     }
+
+    [Fact]
+    public void Load_HonoursCancellation()
+    {
+        string path = CifarTestData.WriteTarGz(CifarTestData.BinaryFiles(2), "cifar-10-batches-bin", ShuffledBinaryOrder);
+        Assert.ThrowsAny<OperationCanceledException>(() => Cifar10.Load(path, new CancellationToken(canceled: true)));
+        string folder = CifarTestData.WriteFolder(CifarTestData.BinaryFiles(2));
+        Assert.ThrowsAny<OperationCanceledException>(() => Cifar10.Load(folder, new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public void Batch_RejectsInconsistentArrays()
+    {
+        Assert.Throws<ArgumentException>(() => new Cifar10Batch("b", new byte[3072], new byte[2]));
+        Assert.Throws<ArgumentException>(() => new Cifar10Batch("b", new byte[3072], [10]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Cifar10Batch("b", new byte[3072], [1]).Image(1));
+    }
 }
