@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Cifar.Simd.Tensors;
 
 namespace Cifar.Simd.Data;
@@ -112,7 +114,11 @@ public static partial class Cifar10
             {
                 ref byte g = ref Unsafe.Add(ref r, Plane);
                 ref byte b = ref Unsafe.Add(ref r, 2 * Plane);
-                if (!subtract)
+                if (!subtract && typeof(TOut) == typeof(float) && Avx512F.IsSupported)
+                {
+                    DecodeHwcFloatAvx512(ref r, ref Unsafe.As<TOut, float>(ref d));
+                }
+                else if (!subtract)
                 {
                     for (int p = 0; p < Plane; p++)
                     {
@@ -131,6 +137,12 @@ public static partial class Cifar10
                     }
                 }
             }
+            else if (!subtract && typeof(TOut) == typeof(float) && Avx512F.IsSupported)
+            {
+                ref float df = ref Unsafe.As<TOut, float>(ref d);
+                for (nuint k = 0; k < Features; k += 16)
+                    Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref r, k))).StoreUnsafe(ref df, k);
+            }
             else if (!subtract)
             {
                 for (int k = 0; k < Features; k++) Unsafe.Add(ref d, k) = Unsafe.Add(ref t, Unsafe.Add(ref r, k));
@@ -139,6 +151,43 @@ public static partial class Cifar10
             {
                 for (int k = 0; k < Features; k++) Unsafe.Add(ref d, k) = TOut.CreateTruncating(Unsafe.Add(ref r, k) - Unsafe.Add(ref m, k));
             }
+        }
+    }
+
+    // Two-source permute controls that interleave 16 R, 16 G, 16 B floats into 48 floats (3 vectors) of
+    // R G B triples: step A places R (index p) and G (16 + p) lanes, step B places B (16 + p) and keeps the rest.
+    private static readonly Vector512<int>[] HwcStepA = HwcControls(stepB: false);
+    private static readonly Vector512<int>[] HwcStepB = HwcControls(stepB: true);
+
+    private static Vector512<int>[] HwcControls(bool stepB)
+    {
+        var controls = new Vector512<int>[3];
+        Span<int> lanes = stackalloc int[16];
+        for (int v = 0; v < 3; v++)
+        {
+            for (int l = 0; l < 16; l++)
+            {
+                int j = 16 * v + l, p = j / 3, c = j % 3;
+                lanes[l] = stepB ? (c == 2 ? 16 + p : l) : (c == 0 ? p : c == 1 ? 16 + p : 0);
+            }
+            controls[v] = Vector512.Create<int>(lanes);
+        }
+        return controls;
+    }
+
+    /// <summary>One image, channel-planar bytes at <paramref name="r"/> → 3,072 HWC floats at <paramref name="d"/>, 16 pixels a step.</summary>
+    private static void DecodeHwcFloatAvx512(ref byte r, ref float d)
+    {
+        var a0 = HwcStepA[0]; var a1 = HwcStepA[1]; var a2 = HwcStepA[2];
+        var b0 = HwcStepB[0]; var b1 = HwcStepB[1]; var b2 = HwcStepB[2];
+        for (nuint p = 0; p < Plane; p += 16)
+        {
+            var vr = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref r, p)));
+            var vg = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref r, p + Plane)));
+            var vb = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref r, p + 2 * Plane)));
+            Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(vr, a0, vg), b0, vb).StoreUnsafe(ref d, 3 * p);
+            Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(vr, a1, vg), b1, vb).StoreUnsafe(ref d, 3 * p + 16);
+            Avx512F.PermuteVar16x32x2(Avx512F.PermuteVar16x32x2(vr, a2, vg), b2, vb).StoreUnsafe(ref d, 3 * p + 32);
         }
     }
 }
