@@ -38,6 +38,8 @@ public class Cifar10DecodeTests
         var images = CifarTestData.PlanarImages(2);
         var x = Cifar10.Decode<double>(images, Cifar10FeatureOrder.ChannelHeightWidth);
         Assert.Equal(images.Select(b => (double)b).ToArray(), x.ToArray());
+        var f = Cifar10.Decode<float>(images, Cifar10FeatureOrder.ChannelHeightWidth);
+        Assert.Equal(images.Select(b => (float)b).ToArray(), f.ToArray());
     }
 
     [Fact]
