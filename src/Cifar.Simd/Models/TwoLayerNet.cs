@@ -1,5 +1,6 @@
 using System.Numerics;
 using Cifar.Simd.Kernels;
+using Cifar.Simd.Layers;
 using Cifar.Simd.Random;
 using Cifar.Simd.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -116,15 +117,17 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         ReadOnlySpan<T> xs = x.AsReadOnlySpan(), w1 = p["W1"].AsReadOnlySpan(), w2 = p["W2"].AsReadOnlySpan();
         Gemm.Multiply(false, false, n, h, d, xs, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan()); // (N, H)
         Gemm.Multiply<T>(false, false, n, c, h, ws.Hidden, w2, ws.Scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan()); // (N, C)
-        double loss = ModelKernels.SoftmaxLossInPlace<T>(ws.Scores, y, n, c); // Scores now holds dscores
+        double loss = double.CreateChecked(Layer.SoftmaxLoss<T>(ws.Scores, y, ws.Scores, n, c)); // Scores now holds dscores
         loss += reg * (double.CreateChecked(TensorPrimitives.SumOfSquares(w1)) + double.CreateChecked(TensorPrimitives.SumOfSquares(w2)));
         T twoReg = T.CreateChecked(2 * reg);
         Span<T> dw1 = p.Gradient("W1").AsSpan(), dw2 = p.Gradient("W2").AsSpan();
         Gemm.Multiply<T>(true, false, h, c, n, ws.Hidden, ws.Scores, dw2); // (H, C) = Hᵀ·dscores
         TensorPrimitives.MultiplyAdd(w2, twoReg, dw2, dw2);
-        ModelKernels.ColumnSums<T>(ws.Scores, n, c, p.Gradient("b2").AsSpan());
+        Reductions.ColumnSums<T>(ws.Scores, p.Gradient("b2").AsSpan(), n, c);
         Gemm.Multiply<T>(false, true, n, h, c, ws.Scores, w2, ws.DHidden); // (N, H) = dscores·W2ᵀ
-        ModelKernels.ReluMaskColumnSums<T>(ws.DHidden, ws.Hidden, n, h, p.Gradient("b1").AsSpan());
+        Span<T> db1 = p.Gradient("b1").AsSpan();
+        db1.Clear();
+        Elementwise.ReluBackwardAddColumnSums<T>(ws.DHidden, ws.Hidden, ws.DHidden, db1, n, h);
         Gemm.Multiply<T>(true, false, d, h, n, xs, ws.DHidden, dw1); // (D, H) = Xᵀ·dH; no dX for the input layer
         TensorPrimitives.MultiplyAdd(w1, twoReg, dw1, dw1);
         return loss;

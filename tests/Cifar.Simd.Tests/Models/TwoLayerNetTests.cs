@@ -1,3 +1,4 @@
+using Cifar.Simd.Checks;
 using Cifar.Simd.Models;
 using Cifar.Simd.Random;
 using Cifar.Simd.Tensors;
@@ -42,13 +43,13 @@ public class TwoLayerNetTests
             var p = net.Parameters[name];
             var analytic = grads[name];
             var values = p.ToArray();
-            var numeric = Grad.EvalNumericalGradient(v =>
+            var numeric = GradientCheck.EvalNumericalGradient(v =>
             {
                 v.CopyTo(p.AsSpan());
                 return net.Loss(x, y, 0.05).Loss;
             }, values);
             values.CopyTo(p.AsSpan());
-            if (!(Grad.RelError(analytic, numeric) < 1e-8)) errors.Add($"{name}: {Grad.RelError(analytic, numeric)}");
+            if (!(GradientCheck.RelError(analytic, numeric) < 1e-8)) errors.Add($"{name}: {GradientCheck.RelError(analytic, numeric)}");
         }
         Assert.Empty(errors);
     }
@@ -76,8 +77,8 @@ public class TwoLayerNetTests
                 $"iteration {i}: {stats.LossHistory[i]:R} vs numpy {TwoLayerGolden.LossHistory[i]:R}");
         Assert.Equal(TwoLayerGolden.TrainAccHistory, stats.TrainAccHistory);
         Assert.Equal(TwoLayerGolden.ValAccHistory, stats.ValAccHistory);
-        Assert.True(Grad.RelError(TwoLayerGolden.FinalW2, net.Parameters["W2"].ToArray()) < 1e-9);
-        Assert.True(Grad.RelError(TwoLayerGolden.FinalB1, net.Parameters["b1"].ToArray()) < 1e-9);
+        Assert.True(GradientCheck.RelError(TwoLayerGolden.FinalW2, net.Parameters["W2"].ToArray()) < 1e-9);
+        Assert.True(GradientCheck.RelError(TwoLayerGolden.FinalB1, net.Parameters["b1"].ToArray()) < 1e-9);
     }
 
     private static int[] Labels(Tensor<double> x, double[] w, int c)
@@ -87,25 +88,5 @@ public class TwoLayerNetTests
         var y = new int[x.Rows];
         Cifar.Simd.Kernels.ArgMax.Rows<double>(scores, x.Rows, c, y);
         return y;
-    }
-
-    // TODO(merge): replace with Cifar.Simd.Checks.GradientCheck when the Checks layer lands.
-    private static class Grad
-    {
-        public static double RelError(double[] a, double[] b) => a.Zip(b).Max(p => Math.Abs(p.First - p.Second) / Math.Max(1e-8, Math.Abs(p.First) + Math.Abs(p.Second)));
-
-        public static double[] EvalNumericalGradient(Func<double[], double> f, double[] x, double h = 1e-5)
-        {
-            var grad = new double[x.Length];
-            for (int i = 0; i < x.Length; i++)
-            {
-                double old = x[i];
-                x[i] = old + h; double fp = f(x);
-                x[i] = old - h; double fm = f(x);
-                x[i] = old;
-                grad[i] = (fp - fm) / (2 * h);
-            }
-            return grad;
-        }
     }
 }
