@@ -320,7 +320,7 @@ public static partial class Layer
         return (Tensor<T>.Zeros(n, d), Tensor<T>.Zeros(d), Tensor<T>.Zeros(d), n, d);
     }
 
-    private static void UpdateRunning<T>(Span<T> running, ReadOnlySpan<T> sample, T momentum) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void UpdateRunning<T>(Span<T> running, ReadOnlySpan<T> sample, T momentum) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T rest = T.One - momentum;
         for (int j = 0; j < running.Length; j++)
