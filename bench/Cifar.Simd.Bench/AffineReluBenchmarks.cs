@@ -10,6 +10,7 @@ namespace Cifar.Simd.Bench;
 /// GEMM's epilogue against the same GEMM followed by separate bias and ReLU passes.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class AffineReluBenchmarks
 {
     private Tensor<float> _x = null!, _w = null!, _b = null!, _h = null!;

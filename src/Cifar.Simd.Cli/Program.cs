@@ -4,6 +4,8 @@ using Cifar.Simd.Cli;
 var root = new RootCommand("cifar-simd: train and evaluate CS231n fully-connected networks on CIFAR-10 with SIMD CPU kernels.")
 {
     TrainCommand.Create(),
+    EvalCommand.Create(),
+    SweepCommand.Create(),
     GradCheckCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
