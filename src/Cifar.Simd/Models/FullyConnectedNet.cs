@@ -163,8 +163,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     {
         CheckInput(x);
         int n = x.Rows, c = NumClasses, last = NumLayers - 1;
-        if (y.Length != n) ThrowHelper.Argument($"y has {y.Length} labels but x has shape {x.Shape} ({n} rows).", nameof(y));
-        for (int i = 0; i < n; i++) ThrowHelper.CheckLabel(y[i], i, c, nameof(y));
+        ClassifierChecks.Labels(x, y, c);
         var ws = WorkspaceFor(n, train: true);
         var p = Parameters;
 
@@ -295,9 +294,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     public void Scores(Tensor<T> x, Tensor<T> scores)
     {
         CheckInput(x);
-        ArgumentNullException.ThrowIfNull(scores);
-        if (scores.Rows != x.Rows || scores.RowLength != NumClasses)
-            ThrowHelper.Argument($"scores has shape {scores.Shape} but x has shape {x.Shape} and the model has C = {NumClasses}; expected ({x.Rows}, {NumClasses}).", nameof(scores));
+        ClassifierChecks.Scores(x, scores, NumClasses);
         int n = x.Rows, c = NumClasses, last = NumLayers - 1;
         var p = Parameters;
         var ws = WorkspaceFor(InferenceChunk, train: false);
@@ -324,13 +321,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         return predictions;
     }
 
-    private void CheckInput(Tensor<T> x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        ThrowHelper.CheckNonEmptyBatch(x.Rows, nameof(x));
-        if (x.RowLength != InputSize)
-            ThrowHelper.Argument($"x has shape {x.Shape}, rows of {x.RowLength} features, but the model takes D = {InputSize}.", nameof(x));
-    }
+    private void CheckInput(Tensor<T> x) => ClassifierChecks.Input(x, InputSize);
 
     private Workspace WorkspaceFor(int n, bool train)
     {

@@ -109,9 +109,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     {
         CheckInput(x);
         int n = x.Rows, d = InputSize, h = HiddenSize, c = NumClasses;
-        if (y.Length != n)
-            ThrowHelper.Argument($"y has {y.Length} labels but x has shape {x.Shape} ({n} rows).", nameof(y));
-        for (int i = 0; i < n; i++) ThrowHelper.CheckLabel(y[i], i, c, nameof(y));
+        ClassifierChecks.Labels(x, y, c);
         var ws = WorkspaceFor(n);
         var p = Parameters;
         ReadOnlySpan<T> xs = x.AsReadOnlySpan(), w1 = p["W1"].AsReadOnlySpan(), w2 = p["W2"].AsReadOnlySpan();
@@ -137,9 +135,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     public void Scores(Tensor<T> x, Tensor<T> scores)
     {
         CheckInput(x);
-        ArgumentNullException.ThrowIfNull(scores);
-        if (scores.Rows != x.Rows || scores.RowLength != NumClasses)
-            ThrowHelper.Argument($"scores has shape {scores.Shape} but x has shape {x.Shape} and the model has C = {NumClasses}; expected ({x.Rows}, {NumClasses}).", nameof(scores));
+        ClassifierChecks.Scores(x, scores, NumClasses);
         var p = Parameters;
         int n = x.Rows;
         ReadOnlySpan<T> xs = x.AsReadOnlySpan();
@@ -185,8 +181,8 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         CheckInput(xVal);
         ArgumentNullException.ThrowIfNull(y);
         ArgumentNullException.ThrowIfNull(yVal);
-        if (y.Length != x.Rows) ThrowHelper.Argument($"y has {y.Length} labels but x has shape {x.Shape}.", nameof(y));
-        if (yVal.Length != xVal.Rows) ThrowHelper.Argument($"yVal has {yVal.Length} labels but xVal has shape {xVal.Shape}.", nameof(yVal));
+        ClassifierChecks.Labels(x, y, NumClasses);
+        ClassifierChecks.Labels(xVal, yVal, NumClasses, nameof(xVal), nameof(yVal));
         if (!(learningRate > 0) || !double.IsFinite(learningRate))
             ThrowHelper.OutOfRange(nameof(learningRate), learningRate, $"The learning rate must be a finite number > 0; got {learningRate}.");
         if (!(learningRateDecay > 0 && learningRateDecay <= 1))
@@ -238,13 +234,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         return (double)correct / actual.Length;
     }
 
-    private void CheckInput(Tensor<T> x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        ThrowHelper.CheckNonEmptyBatch(x.Rows, nameof(x));
-        if (x.RowLength != InputSize)
-            ThrowHelper.Argument($"x has shape {x.Shape}, rows of {x.RowLength} features, but the model takes D = {InputSize}.", nameof(x));
-    }
+    private void CheckInput(Tensor<T> x) => ClassifierChecks.Input(x, InputSize);
 
     private Workspace WorkspaceFor(int n)
     {

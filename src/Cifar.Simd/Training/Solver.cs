@@ -77,14 +77,9 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private static void CheckData(IClassifier<T> model, Tensor<T> x, int[] y, string xName, string yName)
     {
-        ArgumentNullException.ThrowIfNull(x, xName);
         ArgumentNullException.ThrowIfNull(y, yName);
-        ThrowHelper.CheckNonEmptyBatch(x.Rows, xName);
-        if (x.RowLength != model.InputSize)
-            ThrowHelper.Argument($"{xName} has shape {x.Shape}, rows of {x.RowLength} features, but the model takes D = {model.InputSize}.", xName);
-        if (y.Length != x.Rows)
-            ThrowHelper.Argument($"{yName} has {y.Length} labels but {xName} has shape {x.Shape} ({x.Rows} rows).", yName);
-        for (int i = 0; i < y.Length; i++) ThrowHelper.CheckLabel(y[i], i, model.NumClasses, yName);
+        ClassifierChecks.Input(x, model.InputSize, xName);
+        ClassifierChecks.Labels(x, y, model.NumClasses, xName, yName);
     }
 
     /// <summary>The model being trained; it holds the best parameters after <see cref="Train"/>.</summary>
