@@ -31,10 +31,12 @@ internal static class TrainCommand
         rule.AcceptOnlyFromAmong("sgd", "sgd_momentum", "rmsprop", "adam", "adagrad");
         var epochs = new Option<int>("--epochs") { Description = "fc: training epochs.", DefaultValueFactory = _ => 10 };
         var weightScale = new Option<double>("--weight-scale") { Description = "fc: weights are drawn as weight_scale·randn.", DefaultValueFactory = _ => 1e-2 };
-        var lr = new Option<double>("--learning-rate", "--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 1e-4 };
-        var decay = new Option<double>("--lr-decay") { Description = "Learning-rate decay per epoch.", DefaultValueFactory = _ => 0.95 };
-        var reg = new Option<double>("--reg") { Description = "L2 regularization strength (reg·ΣW²).", DefaultValueFactory = _ => 0.25 };
-        var batch = new Option<int>("--batch-size") { Description = "Minibatch size.", DefaultValueFactory = _ => 200 };
+        // Defaults follow the notebook of the chosen model: assignment 1's for two-layer, the Solver's and
+        // FullyConnectedNet's for fc (a reg of 0.25 would swamp a large fc net's loss at the start).
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = "Learning rate [two-layer: 1e-4; fc: the update rule's CS231n default]." };
+        var decay = new Option<double?>("--lr-decay") { Description = "Learning-rate decay per epoch [two-layer: 0.95; fc: 1]." };
+        var reg = new Option<double?>("--reg") { Description = "L2 strength: two-layer reg·ΣW² [0.25]; fc 0.5·reg·ΣW² [0]." };
+        var batch = new Option<int?>("--batch-size") { Description = "Minibatch size [two-layer: 200; fc: 100]." };
         var iters = new Option<int>("--iterations") { Description = "Training iterations.", DefaultValueFactory = _ => 1000 };
         var std = new Option<double>("--std") { Description = "Weights are drawn as std·randn.", DefaultValueFactory = _ => 1e-4 };
         var dtype = new Option<string>("--dtype") { Description = "Element type: float (fast) or double (reproduces numpy's float64 run).", DefaultValueFactory = _ => "float" };
@@ -53,8 +55,10 @@ internal static class TrainCommand
         };
         command.SetAction((ParseResult r, CancellationToken ct) =>
         {
+            bool fc = r.GetValue(model) == "fc";
             var settings = new TrainSettings(r.GetValue(model)!, r.GetValue(hidden), r.GetValue(hiddenDims)!, r.GetValue(norm)!, r.GetValue(dropout),
-                r.GetValue(rule)!, r.GetValue(epochs), r.GetValue(weightScale), r.GetValue(lr), r.GetValue(decay), r.GetValue(reg), r.GetValue(batch),
+                r.GetValue(rule)!, r.GetValue(epochs), r.GetValue(weightScale), r.GetValue(lr) ?? (fc ? null : 1e-4), r.GetValue(decay) ?? (fc ? 1.0 : 0.95),
+                r.GetValue(reg) ?? (fc ? 0.0 : 0.25), r.GetValue(batch) ?? (fc ? 100 : 200),
                 r.GetValue(iters), r.GetValue(std), r.GetValue(dtype)!, r.GetValue(seed), r.GetValue(threads), r.GetValue(data),
                 new CliData.Sizes(r.GetValue(numTrain), r.GetValue(numVal), r.GetValue(numTest)), r.GetValue(outDir)!);
             return Task.FromResult(CliErrors.Run(() => settings.DType == "double" ? Run<double>(settings, ct) : Run<float>(settings, ct)));
@@ -65,7 +69,7 @@ internal static class TrainCommand
     private const string Cifar10CacheVariable = Cifar.Simd.Data.Cifar10Cache.EnvironmentVariable;
 
     private sealed record TrainSettings(string Model, int Hidden, int[] HiddenDims, string Normalization, double DropoutKeep, string UpdateRule,
-        int Epochs, double WeightScale, double LearningRate, double LearningRateDecay, double Reg, int BatchSize,
+        int Epochs, double WeightScale, double? LearningRate, double LearningRateDecay, double Reg, int BatchSize,
         int Iterations, double Std, string DType, uint Seed, int? Threads, string? Data, CliData.Sizes Sizes, string Out);
 
     private static int Run<T>(TrainSettings s, CancellationToken ct) where T : unmanaged, IFloatingPointIeee754<T>
@@ -110,7 +114,8 @@ internal static class TrainCommand
                 ["normalization"] = s.Model == "fc" ? s.Normalization : null, ["dropout_keep_ratio"] = s.Model == "fc" ? s.DropoutKeep : null,
                 ["update_rule"] = s.Model == "fc" ? s.UpdateRule : "sgd", ["num_epochs"] = s.Model == "fc" ? s.Epochs : null,
                 ["weight_scale"] = s.Model == "fc" ? s.WeightScale : s.Std,
-                ["learning_rate"] = s.LearningRate, ["learning_rate_decay"] = s.LearningRateDecay, ["reg"] = s.Reg,
+                ["learning_rate"] = s.LearningRate ?? UpdateRuleFactory.Create<float>(new SolverOptions { UpdateRule = s.UpdateRule }).LearningRate,
+                ["learning_rate_decay"] = s.LearningRateDecay, ["reg"] = s.Reg,
                 ["batch_size"] = s.BatchSize, ["num_iters"] = history.Loss.Count, ["dtype"] = s.DType,
                 ["seed"] = s.Seed, ["threads"] = Parallelism.ThreadCount, ["simd_path"] = Gemm.Path.ToString(),
             },
@@ -143,7 +148,7 @@ internal static class TrainCommand
                     if (p.Iteration % 10 == 0 || p.Iteration == p.NumIterations)
                         task.Description = $"iter {p.Iteration}/{p.NumIterations} loss {p.Loss:F4} lr {p.LearningRate:0.##e+0} {p.Iteration * (double)s.BatchSize / clock.Elapsed.TotalSeconds / 1000:F0}k samples/s";
                 });
-                stats = net.Train(split.XTrain, split.YTrain, split.XVal, split.YVal, s.LearningRate, s.LearningRateDecay, s.Reg,
+                stats = net.Train(split.XTrain, split.YTrain, split.XVal, split.YVal, s.LearningRate!.Value, s.LearningRateDecay, s.Reg,
                     s.Iterations, s.BatchSize, progress, ct);
             });
         return (net, new History(stats.LossHistory, stats.TrainAccHistory, stats.ValAccHistory));
