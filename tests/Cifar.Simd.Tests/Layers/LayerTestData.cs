@@ -41,14 +41,7 @@ public static class AffineArbitraries
 internal static class LayerTestData
 {
     /// <summary>numpy's <c>linspace(start, stop, num)</c>: <c>start + i·step</c>, the last element exactly stop.</summary>
-    public static double[] Linspace(double start, double stop, int num)
-    {
-        var y = new double[num];
-        double step = (stop - start) / (num - 1);
-        for (int i = 0; i < num; i++) y[i] = i * step + start;
-        if (num > 1) y[^1] = stop;
-        return y;
-    }
+    public static double[] Linspace(double start, double stop, int num) => Support.Numpy.Linspace(start, stop, num);
 
     public static double[] Uniform(System.Random rng, int count, double lo = -1, double hi = 1)
     {
