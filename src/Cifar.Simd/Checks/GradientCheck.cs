@@ -17,16 +17,7 @@ public static class GradientCheck
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(x);
         var grad = new double[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            double old = x[i];
-            x[i] = old + h;
-            double pos = f(x);
-            x[i] = old - h;
-            double neg = f(x);
-            x[i] = old;
-            grad[i] = (pos - neg) / (2 * h);
-        }
+        Centred(x.Length, i => x[i], (i, v) => x[i] = v, () => f(x), h, grad);
         return grad;
     }
 
@@ -39,16 +30,7 @@ public static class GradientCheck
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(x);
         var grad = Tensor<double>.Zeros(x.Shape.ToArray());
-        for (int i = 0; i < x.Length; i++)
-        {
-            double old = x[i];
-            x[i] = old + h;
-            double pos = f(x);
-            x[i] = old - h;
-            double neg = f(x);
-            x[i] = old;
-            grad[i] = (pos - neg) / (2 * h);
-        }
+        Centred(x.Length, i => x[i], (i, v) => x[i] = v, () => f(x), h, grad.AsSpan());
         return grad;
     }
 
@@ -64,21 +46,7 @@ public static class GradientCheck
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(df);
         var grad = new double[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            double old = x[i];
-            x[i] = old + h;
-            double[] pos = (double[])f(x).Clone(); // f may return the same buffer each call
-            x[i] = old - h;
-            double[] neg = f(x);
-            x[i] = old;
-            if (pos.Length != df.Length || neg.Length != df.Length)
-                ThrowHelper.Argument($"f returned {pos.Length} values but df has {df.Length}.", nameof(df));
-            double sum = 0;
-            for (int k = 0; k < df.Length; k++)
-                sum += (pos[k] - neg[k]) * df[k];
-            grad[i] = sum / (2 * h);
-        }
+        CentredContracted(x.Length, i => x[i], (i, v) => x[i] = v, () => f(x), df, $"({df.Length},)", h, grad);
         return grad;
     }
 
@@ -93,23 +61,43 @@ public static class GradientCheck
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(df);
         var grad = Tensor<double>.Zeros(x.Shape.ToArray());
-        for (int i = 0; i < x.Length; i++)
+        CentredContracted(x.Length, i => x[i], (i, v) => x[i] = v, () => f(x).ToArray(), df.ToArray(), df.Shape.ToString(), h, grad.AsSpan());
+        return grad;
+    }
+
+    // The one centred-difference loop: shift x[i] by ±h through get/set, evaluate, restore.
+    private static void Centred(int length, Func<int, double> get, Action<int, double> set, Func<double> f, double h, Span<double> grad)
+    {
+        for (int i = 0; i < length; i++)
         {
-            double old = x[i];
-            x[i] = old + h;
-            double[] pos = f(x).ToArray();
-            x[i] = old - h;
-            ReadOnlySpan<double> neg = f(x).AsReadOnlySpan();
-            x[i] = old;
+            double old = get(i);
+            set(i, old + h);
+            double pos = f();
+            set(i, old - h);
+            double neg = f();
+            set(i, old);
+            grad[i] = (pos - neg) / (2 * h);
+        }
+    }
+
+    private static void CentredContracted(int length, Func<int, double> get, Action<int, double> set, Func<double[]> f,
+        double[] df, string dfShape, double h, Span<double> grad)
+    {
+        for (int i = 0; i < length; i++)
+        {
+            double old = get(i);
+            set(i, old + h);
+            double[] pos = (double[])f().Clone(); // f may return the same buffer each call
+            set(i, old - h);
+            double[] neg = f();
+            set(i, old);
             if (pos.Length != df.Length || neg.Length != df.Length)
-                ThrowHelper.Argument($"f returned {pos.Length} values but df has shape {df.Shape}.", nameof(df));
+                ThrowHelper.Argument($"f returned {pos.Length} values but df has shape {dfShape}.", "df");
             double sum = 0;
-            ReadOnlySpan<double> d = df.AsReadOnlySpan();
-            for (int k = 0; k < d.Length; k++)
-                sum += (pos[k] - neg[k]) * d[k];
+            for (int k = 0; k < df.Length; k++)
+                sum += (pos[k] - neg[k]) * df[k];
             grad[i] = sum / (2 * h);
         }
-        return grad;
     }
 
     /// <summary>

@@ -162,8 +162,8 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     /// <summary>Writes the predicted class of each row of <paramref name="x"/> into <paramref name="predictions"/>.</summary>
     public void Predict(Tensor<T> x, Span<int> predictions)
     {
-        var scores = Loss(x);
-        ArgMax.Rows<T>(scores.AsReadOnlySpan(), x.Rows, NumClasses, predictions);
+        CheckInput(x);
+        PredictInto(x, Tensor<T>.Uninitialized(x.Rows, NumClasses), predictions);
     }
 
     /// <summary>
@@ -200,6 +200,9 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         var labels = new int[batchSize];
         var batchPred = new int[batchSize];
         var valPred = new int[xVal.Rows];
+        // Score buffers for the epoch checks, so the loop allocates nothing after its first step.
+        var batchScores = Tensor<T>.Uninitialized(batchSize, NumClasses);
+        var valScores = Tensor<T>.Uninitialized(xVal.Rows, NumClasses);
         var xm = x.AsMatrix();
         var update = new Optim.Sgd<T>(learningRate);
         for (int it = 0; it < numIters; it++)
@@ -216,8 +219,8 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
             update.Update(Parameters.Values.AsSpan(), Parameters.Gradients.AsReadOnlySpan());
             if (it % iterationsPerEpoch == 0)
             {
-                Predict(batch, batchPred);
-                Predict(xVal, valPred);
+                PredictInto(batch, batchScores, batchPred);
+                PredictInto(xVal, valScores, valPred);
                 stats.TrainAccHistory.Add(Accuracy(batchPred, labels));
                 stats.ValAccHistory.Add(Accuracy(valPred, yVal));
                 update.LearningRate *= learningRateDecay;
@@ -225,6 +228,12 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
             progress?.Report(new TwoLayerProgress(it + 1, numIters, loss, update.LearningRate));
         }
         return stats;
+    }
+
+    private void PredictInto(Tensor<T> x, Tensor<T> scores, Span<int> predictions)
+    {
+        Scores(x, scores);
+        ArgMax.Rows<T>(scores.AsReadOnlySpan(), x.Rows, NumClasses, predictions);
     }
 
     private static double Accuracy(ReadOnlySpan<int> predicted, ReadOnlySpan<int> actual)
