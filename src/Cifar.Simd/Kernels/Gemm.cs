@@ -49,7 +49,24 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(m, n, k, a.Length, b.Length, c.Length, epilogue, bias.Length);
-        Core(Path, transposeA, transposeB, m, n, k, a, b, c, epilogue, bias);
+        Core(Path, transposeA, transposeB, m, n, k, a, default, b, c, epilogue, bias);
+    }
+
+    /// <summary>
+    /// <see cref="Multiply{T}(bool, bool, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, GemmEpilogue, ReadOnlySpan{T})"/>
+    /// with A's rows gathered: the stored A (M×K, or K×M with <paramref name="transposeA"/>) is the matrix
+    /// whose row r is row <c>aRows[r]</c> of <paramref name="a"/>. A minibatch's rows are packed straight
+    /// from the training set this way, never copied into a batch buffer first. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">A dimension is negative, a span is too short, <paramref name="aRows"/> does not hold
+    /// one index per stored row of A, or an index names a row outside <paramref name="a"/>.</exception>
+    public static void MultiplyGathered<T>(bool transposeA, bool transposeB, int m, int n, int k,
+        ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b, Span<T> c,
+        GemmEpilogue epilogue = GemmEpilogue.None, ReadOnlySpan<T> bias = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ValidateGathered(transposeA, m, n, k, a.Length, aRows, b.Length, c.Length, epilogue, bias.Length);
+        Core(Path, transposeA, transposeB, m, n, k, a, aRows, b, c, epilogue, bias);
     }
 
     /// <summary>The same product on a chosen path, so one test run can check every path the CPU has.</summary>
@@ -60,7 +77,35 @@ public static class Gemm
     {
         Validate(m, n, k, a.Length, b.Length, c.Length, epilogue, bias.Length);
         SimdPaths.ThrowIfUnsupported(path);
-        Core(path, transposeA, transposeB, m, n, k, a, b, c, epilogue, bias);
+        Core(path, transposeA, transposeB, m, n, k, a, default, b, c, epilogue, bias);
+    }
+
+    /// <summary>The gathered product on a chosen path.</summary>
+    internal static void MultiplyGathered<T>(SimdPath path, bool transposeA, bool transposeB, int m, int n, int k,
+        ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b, Span<T> c,
+        GemmEpilogue epilogue = GemmEpilogue.None, ReadOnlySpan<T> bias = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ValidateGathered(transposeA, m, n, k, a.Length, aRows, b.Length, c.Length, epilogue, bias.Length);
+        SimdPaths.ThrowIfUnsupported(path);
+        Core(path, transposeA, transposeB, m, n, k, a, aRows, b, c, epilogue, bias);
+    }
+
+    private static void ValidateGathered(bool transposeA, int m, int n, int k, int aLength, ReadOnlySpan<int> aRows,
+        int bLength, int cLength, GemmEpilogue epilogue, int biasLength)
+    {
+        // A itself is checked row by row below, so the shape check sees a long enough A.
+        Validate(m, n, k, int.MaxValue, bLength, cLength, epilogue, biasLength);
+        int storedRows = transposeA ? k : m, rowLength = transposeA ? m : k;
+        if (aRows.Length != storedRows)
+            ThrowHelper.Argument($"aRows holds {aRows.Length} row indices, but the stored A ({(transposeA ? "K×M" : "M×K")}) has {storedRows} rows.", nameof(aRows));
+        if (rowLength == 0) return;
+        int available = aLength / rowLength;
+        for (int r = 0; r < aRows.Length; r++)
+        {
+            if ((uint)aRows[r] >= (uint)available)
+                ThrowHelper.Argument($"aRows[{r}] = {aRows[r]} is not a row of a, which holds {available} rows of {rowLength}.", nameof(aRows));
+        }
     }
 
     internal static void Validate(int m, int n, int k, int aLength, int bLength, int cLength, GemmEpilogue epilogue, int biasLength)
@@ -78,7 +123,7 @@ public static class Gemm
     }
 
     private static unsafe void Core<T>(SimdPath path, bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias)
+        ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
@@ -90,13 +135,14 @@ public static class Gemm
             return;
         }
         fixed (T* pa = &MemoryMarshal.GetReference(a))
+        fixed (int* prows = &MemoryMarshal.GetReference(aRows))
         fixed (T* pb = &MemoryMarshal.GetReference(b))
         fixed (T* pc = &MemoryMarshal.GetReference(c))
         fixed (T* pbias = &MemoryMarshal.GetReference(bias))
         {
             var args = new GemmArgs
             {
-                A = pa, B = pb, C = pc,
+                A = pa, B = pb, C = pc, ARows = aRows.IsEmpty ? null : prows,
                 Bias = epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu ? pbias : null,
                 M = m, N = n, K = k, TransposeA = transposeA, TransposeB = transposeB,
             };

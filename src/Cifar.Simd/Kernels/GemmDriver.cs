@@ -8,6 +8,8 @@ namespace Cifar.Simd.Kernels;
 internal unsafe struct GemmArgs
 {
     public void* A, B, C, Bias;
+    /// <summary>Rows of the stored A by index (gathered A), or null when stored row r is at A + r·lda.</summary>
+    public int* ARows;
     public int M, N, K;
     public bool TransposeA, TransposeB;
     /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR panels) when false.</summary>
@@ -65,12 +67,14 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         if (i0 < i1 && j0 < j1) Region(g, i0, i1, j0, j1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Region(in GemmArgs g, int i0, int i1, int j0, int j1)
     {
         int MR = TKernel.MR, NR = TKernel.NR;
         GemmBlocking bl = Blocking;
         int m = g.M, n = g.N, k = g.K;
         T* a = (T*)g.A, b = (T*)g.B, c = (T*)g.C, bias = (T*)g.Bias;
+        int* aRows = g.ARows;
 
         int kcMax = Math.Min(bl.KC, k);
         int mcMax = Math.Min(bl.MC, RoundUp(i1 - i0, MR));
@@ -93,8 +97,8 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                 for (int ic = i0; ic < i1; ic += bl.MC)
                 {
                     int mc = Math.Min(bl.MC, i1 - ic);
-                    if (g.TransposeA) PackATransposed(a, m, pc, kc, ic, mc, ap, MR);
-                    else PackA(a, k, pc, kc, ic, mc, ap, MR);
+                    if (g.TransposeA) PackATransposed(a, aRows, m, pc, kc, ic, mc, ap, MR);
+                    else PackA(a, aRows, k, pc, kc, ic, mc, ap, MR);
 
                     for (int jr = 0; jr < nc; jr += NR)
                     {
@@ -117,7 +121,12 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         }
     }
 
+    // Stored row r of A: rows are gathered by index when the caller passed row indices.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T* RowOf(T* a, int* rows, int r, int lda) => a + (nint)(rows == null ? r : rows[r]) * lda;
+
     // A partial tile runs the full microkernel on a padded copy, so neither C nor the bias is read or written out of bounds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile(int kc, T* aPanel, T* bPanel, T* cTile, int ldc, T* biasRow, bool first, bool last,
         int mr, int nr, T* tile, T* tileBias)
     {
@@ -141,6 +150,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     }
 
     /// <summary>Packs op(B)[pc.., jc..] (B stored K×N) into NR-column panels, row p of a panel at p·NR, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(T* b, int n, int pc, int kc, int jc, int nc, T* dst, int NR)
     {
         for (int jp = 0; jp < nc; jp += NR)
@@ -163,6 +173,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     }
 
     /// <summary>Packs op(B)[pc.., jc..] where B is stored N×K (op(B)[p, j] = b[j·K + p]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBTransposed(T* b, int k, int pc, int kc, int jc, int nc, T* dst, int NR)
     {
         for (int jp = 0; jp < nc; jp += NR)
@@ -185,8 +196,9 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         }
     }
 
-    /// <summary>Packs op(A)[ic.., pc..] (A stored M×K) into MR-row panels, column p of a panel at p·MR, zero-padded.</summary>
-    private static void PackA(T* a, int k, int pc, int kc, int ic, int mc, T* dst, int MR)
+    /// <summary>Packs op(A)[ic.., pc..] (A stored M×K, rows optionally gathered) into MR-row panels, column p of a panel at p·MR, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackA(T* a, int* rows, int k, int pc, int kc, int ic, int mc, T* dst, int MR)
     {
         for (int ip = 0; ip < mc; ip += MR)
         {
@@ -194,37 +206,43 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             T* panel = dst + (nint)ip * kc;
             if (typeof(T) == typeof(float) && MR == 8 && mr == 8)
             {
-                GemmPack.PackRows8Float((float*)(a + (nint)(ic + ip) * k + pc), k, kc, (float*)panel, 8);
+                int r0 = ic + ip;
+                GemmPack.PackRows8Float(
+                    (float*)(RowOf(a, rows, r0, k) + pc), (float*)(RowOf(a, rows, r0 + 1, k) + pc),
+                    (float*)(RowOf(a, rows, r0 + 2, k) + pc), (float*)(RowOf(a, rows, r0 + 3, k) + pc),
+                    (float*)(RowOf(a, rows, r0 + 4, k) + pc), (float*)(RowOf(a, rows, r0 + 5, k) + pc),
+                    (float*)(RowOf(a, rows, r0 + 6, k) + pc), (float*)(RowOf(a, rows, r0 + 7, k) + pc),
+                    kc, (float*)panel, 8);
                 continue;
             }
             if (mr < MR) new Span<T>(panel, kc * MR).Clear();
             for (int r = 0; r < mr; r++)
             {
-                T* src = a + (nint)(ic + ip + r) * k + pc;
+                T* src = RowOf(a, rows, ic + ip + r, k) + pc;
                 T* d = panel + r;
                 for (int p = 0; p < kc; p++) d[p * MR] = src[p];
             }
         }
     }
 
-    /// <summary>Packs op(A)[ic.., pc..] where A is stored K×M (op(A)[i, p] = a[p·M + i]).</summary>
-    private static void PackATransposed(T* a, int m, int pc, int kc, int ic, int mc, T* dst, int MR)
+    /// <summary>Packs op(A)[ic.., pc..] where A is stored K×M (op(A)[i, p] = a[p·M + i]; stored rows p optionally gathered).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackATransposed(T* a, int* rows, int m, int pc, int kc, int ic, int mc, T* dst, int MR)
     {
         for (int ip = 0; ip < mc; ip += MR)
         {
             int mr = Math.Min(MR, mc - ip);
             T* panel = dst + (nint)ip * kc;
-            T* src = a + (nint)pc * m + ic + ip;
             if (mr == MR)
             {
                 for (int p = 0; p < kc; p++)
-                    Unsafe.CopyBlockUnaligned(panel + p * MR, src + (nint)p * m, (uint)(MR * sizeof(T)));
+                    Unsafe.CopyBlockUnaligned(panel + p * MR, RowOf(a, rows, pc + p, m) + ic + ip, (uint)(MR * sizeof(T)));
             }
             else
             {
                 new Span<T>(panel, kc * MR).Clear();
                 for (int p = 0; p < kc; p++)
-                    Unsafe.CopyBlockUnaligned(panel + p * MR, src + (nint)p * m, (uint)(mr * sizeof(T)));
+                    Unsafe.CopyBlockUnaligned(panel + p * MR, RowOf(a, rows, pc + p, m) + ic + ip, (uint)(mr * sizeof(T)));
             }
         }
     }

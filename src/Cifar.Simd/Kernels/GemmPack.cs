@@ -13,18 +13,24 @@ internal static unsafe class GemmPack
     /// An in-register 8×8 transpose turns eight strided scalar gathers into eight row loads and
     /// eight 8-wide stores.
     /// </summary>
-    public static void PackRows8Float(float* src, nint lda, int kc, float* dst, nint ldd)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackRows8Float(float* src, nint lda, int kc, float* dst, nint ldd) =>
+        PackRows8Float(src, src + lda, src + 2 * lda, src + 3 * lda, src + 4 * lda, src + 5 * lda, src + 6 * lda, src + 7 * lda, kc, dst, ldd);
+
+    /// <summary>The same transpose of eight rows given by their addresses, for rows gathered from anywhere in a matrix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackRows8Float(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* s6, float* s7,
+        int kc, float* dst, nint ldd)
     {
         int p = 0;
         if (Avx.IsSupported)
         {
             for (; p + 8 <= kc; p += 8)
             {
-                float* s = src + p;
-                Vector256<float> r0 = Avx.LoadVector256(s), r1 = Avx.LoadVector256(s + lda),
-                    r2 = Avx.LoadVector256(s + 2 * lda), r3 = Avx.LoadVector256(s + 3 * lda),
-                    r4 = Avx.LoadVector256(s + 4 * lda), r5 = Avx.LoadVector256(s + 5 * lda),
-                    r6 = Avx.LoadVector256(s + 6 * lda), r7 = Avx.LoadVector256(s + 7 * lda);
+                Vector256<float> r0 = Avx.LoadVector256(s0 + p), r1 = Avx.LoadVector256(s1 + p),
+                    r2 = Avx.LoadVector256(s2 + p), r3 = Avx.LoadVector256(s3 + p),
+                    r4 = Avx.LoadVector256(s4 + p), r5 = Avx.LoadVector256(s5 + p),
+                    r6 = Avx.LoadVector256(s6 + p), r7 = Avx.LoadVector256(s7 + p);
                 Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1),
                     t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
                     t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5),
@@ -44,10 +50,11 @@ internal static unsafe class GemmPack
                 Avx.Store(d + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
             }
         }
-        for (int r = 0; r < 8; r++)
+        for (; p < kc; p++)
         {
-            float* s = src + r * lda;
-            for (int q = p; q < kc; q++) dst[ldd * q + r] = s[q];
+            float* d = dst + ldd * p;
+            d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p];
+            d[4] = s4[p]; d[5] = s5[p]; d[6] = s6[p]; d[7] = s7[p];
         }
     }
 }

@@ -108,12 +108,19 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     private double LossAndGradients(Tensor<T> x, ReadOnlySpan<int> y, double reg)
     {
         CheckInput(x);
-        int n = x.Rows, d = InputSize, h = HiddenSize, c = NumClasses;
-        ClassifierChecks.Labels(x, y, c);
+        ClassifierChecks.Labels(x, y, NumClasses);
+        return LossAndGradients(x.AsReadOnlySpan(), default, x.Rows, y, reg);
+    }
+
+    // The minibatch is rows[0..n) of xs when rows is given (packed straight from the training set), else all of xs.
+    private double LossAndGradients(ReadOnlySpan<T> xs, ReadOnlySpan<int> rows, int n, ReadOnlySpan<int> y, double reg)
+    {
+        int d = InputSize, h = HiddenSize, c = NumClasses;
         var ws = WorkspaceFor(n);
         var p = Parameters;
-        ReadOnlySpan<T> xs = x.AsReadOnlySpan(), w1 = p["W1"].AsReadOnlySpan(), w2 = p["W2"].AsReadOnlySpan();
-        Gemm.Multiply(false, false, n, h, d, xs, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan()); // (N, H)
+        ReadOnlySpan<T> w1 = p["W1"].AsReadOnlySpan(), w2 = p["W2"].AsReadOnlySpan();
+        if (rows.IsEmpty) Gemm.Multiply(false, false, n, h, d, xs, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan()); // (N, H)
+        else Gemm.MultiplyGathered(false, false, n, h, d, xs, rows, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
         Gemm.Multiply<T>(false, false, n, c, h, ws.Hidden, w2, ws.Scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan()); // (N, C)
         double loss = double.CreateChecked(Layer.SoftmaxLoss<T>(ws.Scores, y, ws.Scores, n, c)); // Scores now holds dscores
         loss += reg * (double.CreateChecked(TensorPrimitives.SumOfSquares(w1)) + double.CreateChecked(TensorPrimitives.SumOfSquares(w2)));
@@ -126,7 +133,9 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         Span<T> db1 = p.Gradient("b1").AsSpan();
         db1.Clear();
         Elementwise.ReluBackwardAddColumnSums<T>(ws.DHidden, ws.Hidden, ws.DHidden, db1, n, h);
-        Gemm.Multiply<T>(true, false, d, h, n, xs, ws.DHidden, dw1); // (D, H) = Xᵀ·dH; no dX for the input layer
+        // (D, H) = Xᵀ·dH; no dX for the input layer.
+        if (rows.IsEmpty) Gemm.Multiply<T>(true, false, d, h, n, xs, ws.DHidden, dw1);
+        else Gemm.MultiplyGathered<T>(true, false, d, h, n, xs, rows, ws.DHidden, dw1);
         TensorPrimitives.MultiplyAdd(w1, twoReg, dw1, dw1);
         return loss;
     }
@@ -205,20 +214,19 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         var valScores = Tensor<T>.Uninitialized(xVal.Rows, NumClasses);
         var xm = x.AsMatrix();
         var update = new Optim.Sgd<T>(learningRate);
+        ReadOnlySpan<T> xs = x.AsReadOnlySpan();
         for (int it = 0; it < numIters; it++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Random.Choice(n, indices);
-            for (int i = 0; i < batchSize; i++)
-            {
-                xm.Row(indices[i]).CopyTo(batch.Row(i));
-                labels[i] = y[indices[i]];
-            }
-            double loss = LossAndGradients(batch, labels, reg);
+            for (int i = 0; i < batchSize; i++) labels[i] = y[indices[i]];
+            // The GEMMs pack the minibatch's rows straight from x; no copy of the batch is made.
+            double loss = LossAndGradients(xs, indices, batchSize, labels, reg);
             stats.LossHistory.Add(loss);
             update.Update(Parameters.Values.AsSpan(), Parameters.Gradients.AsReadOnlySpan());
             if (it % iterationsPerEpoch == 0)
             {
+                for (int i = 0; i < batchSize; i++) xm.Row(indices[i]).CopyTo(batch.Row(i));
                 PredictInto(batch, batchScores, batchPred);
                 PredictInto(xVal, valScores, valPred);
                 stats.TrainAccHistory.Add(Accuracy(batchPred, labels));
