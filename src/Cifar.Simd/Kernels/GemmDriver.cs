@@ -36,6 +36,18 @@ internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int
     }
 
     private static int RoundDown(int x, int multiple) => x / multiple * multiple;
+
+    /// <summary>
+    /// The K block length for a reduction of <paramref name="k"/>: K is cut into equal blocks of at most
+    /// 1.25·KC, so a K just above KC (a batch of 200 against KC = 192) stays one block instead of leaving
+    /// a thin last block that pays a full C-tile reload for a few steps.
+    /// </summary>
+    public int KBlock(int k)
+    {
+        int longest = KC + KC / 4;
+        int blocks = Math.Max(1, (k + longest - 1) / longest);
+        return (k + blocks - 1) / blocks;
+    }
 }
 
 /// <summary>The BLIS five loops around packing and one microkernel, for one rectangle of C.</summary>
@@ -76,7 +88,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         T* a = (T*)g.A, b = (T*)g.B, c = (T*)g.C, bias = (T*)g.Bias;
         int* aRows = g.ARows;
 
-        int kcMax = Math.Min(bl.KC, k);
+        int kcMax = bl.KBlock(k);
         int mcMax = Math.Min(bl.MC, RoundUp(i1 - i0, MR));
         int ncMax = Math.Min(bl.NC, RoundUp(j1 - j0, NR));
         T* ap = PackBuffers<T>.A(mcMax * kcMax);
@@ -87,9 +99,9 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         for (int jc = j0; jc < j1; jc += bl.NC)
         {
             int nc = Math.Min(bl.NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += bl.KC)
+            for (int pc = 0; pc < k; pc += kcMax)
             {
-                int kc = Math.Min(bl.KC, k - pc);
+                int kc = Math.Min(kcMax, k - pc);
                 bool first = pc == 0, last = pc + kc == k;
                 if (g.TransposeB) PackBTransposed(b, k, pc, kc, jc, nc, bp, NR);
                 else PackB(b, n, pc, kc, jc, nc, bp, NR);

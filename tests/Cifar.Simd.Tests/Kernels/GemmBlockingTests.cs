@@ -15,4 +15,21 @@ public class GemmBlockingTests
         Assert.Equal(new GemmBlocking(4, 8, 512, 256, 2048), GemmDriver<float, PortableKernel<float>, NoEpilogue>.Blocking);
         Assert.Equal(new GemmBlocking(4, 4, 512, 128, 1024), GemmDriver<double, PortableKernel<double>, NoEpilogue>.Blocking);
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(192, 192)]
+    [InlineData(200, 200)]   // a batch of 200 stays one block
+    [InlineData(240, 240)]
+    [InlineData(241, 121)]   // just past 1.25·KC: two equal blocks, not 240 + 1
+    [InlineData(3072, 237)]  // 13 blocks: 12 of 237 and a last of 228
+    [InlineData(1100, 220)]
+    public void KBlocksAreEqualAndAtMostAQuarterLongerThanKc(int k, int expected)
+    {
+        var blocking = new GemmBlocking(8, 32, 192, 680, 5440);
+        int kc = blocking.KBlock(k);
+        Assert.Equal(expected, kc);
+        int blocks = (k + kc - 1) / kc;
+        Assert.True(kc <= 240 && k - (blocks - 1) * kc > 0 && k - (blocks - 1) * kc <= kc);
+    }
 }
