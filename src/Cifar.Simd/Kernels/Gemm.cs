@@ -33,6 +33,9 @@ public static class Gemm
     // Below about a million multiply-adds (~10 µs of work) waking workers costs more than it saves.
     internal const long ParallelThreshold = 1L << 20;
 
+    // Largest op(B) packed once and shared by the threads of a row split (16 MiB of float); larger ones are packed per thread.
+    internal const long SharedBLimit = 1L << 22;
+
     /// <summary>The SIMD path the GEMM runs on: the CPU's best unless <c>CIFAR_SIMD_PATH</c> forces one.</summary>
     /// <exception cref="PlatformNotSupportedException"><c>CIFAR_SIMD_PATH</c> names a path this CPU lacks.</exception>
     /// <exception cref="ArgumentException"><c>CIFAR_SIMD_PATH</c> is not a path name.</exception>
@@ -182,7 +185,10 @@ public static class Gemm
         {
             try
             {
-                GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer);
+                long shared = GemmDriver<T, TKernel, TEpi>.SharedBLength(args);
+                bool share = args.SplitRows && shared <= SharedBLimit;
+                if (share) args.SharedB = PackBuffers<T>.Shared((int)shared);
+                GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer, share ? GemmDriver<T, TKernel, TEpi>.PackSharePointer : null);
                 WorkerPool.Run(GemmJob.Instance, parts);
             }
             finally
@@ -223,13 +229,28 @@ public static class Gemm
         public static readonly GemmJob Instance = new();
         private GemmArgs _args;
         private delegate*<in GemmArgs, int, int, void> _run;
+        private delegate*<in GemmArgs, int, int, void> _packShared;
+        private int _packed;
 
-        public void Set(in GemmArgs args, delegate*<in GemmArgs, int, int, void> run)
+        public void Set(in GemmArgs args, delegate*<in GemmArgs, int, int, void> run, delegate*<in GemmArgs, int, int, void> packShared)
         {
             _args = args;
             _run = run;
+            _packShared = packShared;
+            _packed = 0;
         }
 
-        public override void Execute(int part, int parts) => _run(in _args, part, parts);
+        public override void Execute(int part, int parts)
+        {
+            if (_packShared != null)
+            {
+                _packShared(in _args, part, parts);
+                // Every part runs on its own thread at once, so waiting here for all packers cannot deadlock.
+                Interlocked.Increment(ref _packed);
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _packed) < parts) spin.SpinOnce();
+            }
+            _run(in _args, part, parts);
+        }
     }
 }

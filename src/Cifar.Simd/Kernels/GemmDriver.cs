@@ -10,6 +10,11 @@ internal unsafe struct GemmArgs
     public void* A, B, C, Bias;
     /// <summary>Rows of the stored A by index (gathered A), or null when stored row r is at A + r·lda.</summary>
     public int* ARows;
+    /// <summary>
+    /// Null, or all of op(B) packed once for every part of a row split: the K block starting at pc lies
+    /// at SharedB + pc·roundup(N, NR), its NR panel at column j at + j·kc (see <c>PackShare</c>).
+    /// </summary>
+    public void* SharedB;
     public int M, N, K;
     public bool TransposeA, TransposeB;
     /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR panels) when false.</summary>
@@ -59,6 +64,35 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     // Function pointers to this instantiation let the non-generic pool job call back without a delegate.
     public static readonly delegate*<in GemmArgs, int, int, void> RunPartPointer = &RunPart;
 
+    public static readonly delegate*<in GemmArgs, int, int, void> PackSharePointer = &PackShare;
+
+    /// <summary>Elements of the shared packed B for this product: all K rows of op(B), N rounded up to whole panels.</summary>
+    public static long SharedBLength(in GemmArgs g) => (long)RoundUp(g.N, TKernel.NR) * g.K;
+
+    /// <summary>
+    /// Packs part <paramref name="part"/> of <paramref name="parts"/> of the shared B: a contiguous run of
+    /// (K block, NR panel) units. Row-split parts all need every panel, so packing it once together
+    /// saves each thread from packing all of B itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackShare(in GemmArgs g, int part, int parts)
+    {
+        int NR = TKernel.NR, n = g.N, k = g.K;
+        int kcb = Blocking.KBlock(k), nPad = RoundUp(n, NR);
+        int panels = nPad / NR, blocks = (k + kcb - 1) / kcb;
+        long units = (long)panels * blocks;
+        int u0 = (int)(units * part / parts), u1 = (int)(units * (part + 1) / parts);
+        T* b = (T*)g.B, shared = (T*)g.SharedB;
+        for (int u = u0; u < u1; u++)
+        {
+            int pc = u / panels * kcb, jc = u % panels * NR;
+            int kc = Math.Min(kcb, k - pc), nc = Math.Min(NR, n - jc);
+            T* dst = shared + (nint)pc * nPad + (nint)jc * kc;
+            if (g.TransposeB) PackBTransposed(b, k, pc, kc, jc, nc, dst, NR);
+            else PackB(b, n, pc, kc, jc, nc, dst, NR);
+        }
+    }
+
     public static readonly GemmBlocking Blocking = GemmBlocking.For(TKernel.MR, TKernel.NR, sizeof(T));
 
     /// <summary>Number of independent output panels along the split dimension.</summary>
@@ -92,7 +126,9 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         int mcMax = Math.Min(bl.MC, RoundUp(i1 - i0, MR));
         int ncMax = Math.Min(bl.NC, RoundUp(j1 - j0, NR));
         T* ap = PackBuffers<T>.A(mcMax * kcMax);
-        T* bp = PackBuffers<T>.B(kcMax * ncMax);
+        T* shared = (T*)g.SharedB;
+        T* bp = shared == null ? PackBuffers<T>.B(kcMax * ncMax) : null;
+        int nPad = RoundUp(n, NR);
         T* tile = stackalloc T[MR * NR];
         T* tileBias = stackalloc T[NR];
 
@@ -103,7 +139,8 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             {
                 int kc = Math.Min(kcMax, k - pc);
                 bool first = pc == 0, last = pc + kc == k;
-                if (g.TransposeB) PackBTransposed(b, k, pc, kc, jc, nc, bp, NR);
+                if (shared != null) bp = shared + (nint)pc * nPad + (nint)jc * kc;
+                else if (g.TransposeB) PackBTransposed(b, k, pc, kc, jc, nc, bp, NR);
                 else PackB(b, n, pc, kc, jc, nc, bp, NR);
 
                 for (int ic = i0; ic < i1; ic += bl.MC)
@@ -270,10 +307,14 @@ internal static unsafe class PackBuffers<T> where T : unmanaged
 {
     [ThreadStatic] private static T[]? t_a;
     [ThreadStatic] private static T[]? t_b;
+    private static T[]? s_shared;
 
     public static T* A(int length) => Get(ref t_a, length);
 
     public static T* B(int length) => Get(ref t_b, length);
+
+    /// <summary>The packed B shared by the parts of one parallel region; only the thread holding the worker pool may call this.</summary>
+    public static T* Shared(int length) => Get(ref s_shared, length);
 
     private static T* Get(ref T[]? array, int length)
     {
