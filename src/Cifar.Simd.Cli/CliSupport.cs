@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Cifar.Simd.Models;
 using Spectre.Console;
@@ -8,6 +10,43 @@ namespace Cifar.Simd.Cli;
 internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
+}
+
+/// <summary>Range checks on options, reported by the parser before a command does any work.</summary>
+internal static class OptionChecks
+{
+    /// <summary>Adds a check that a given value satisfies <paramref name="valid"/>; the error names the option, the range and the value.</summary>
+    public static Option<T> Require<T>(this Option<T> option, Func<T, bool> valid, string range)
+    {
+        option.Validators.Add(result =>
+        {
+            T? value = result.GetValueOrDefault<T>();
+            if (value is not null && !valid(value))
+                result.AddError($"{option.Name} must be {range}; got {Show(value)}.");
+        });
+        return option;
+    }
+
+    public static Option<int> AtLeast(this Option<int> option, int min) => option.Require(v => v >= min, $"≥ {min}");
+
+    public static Option<int?> AtLeast(this Option<int?> option, int min) => option.Require(v => v is null || v >= min, $"≥ {min}");
+
+    public static Option<double> NonNegative(this Option<double> option) => option.Require(v => v >= 0 && double.IsFinite(v), "a finite number ≥ 0");
+
+    public static Option<double?> NonNegative(this Option<double?> option) => option.Require(v => v is not { } x || (x >= 0 && double.IsFinite(x)), "a finite number ≥ 0");
+
+    public static Option<double?> Positive(this Option<double?> option) => option.Require(v => v is not { } x || (x > 0 && double.IsFinite(x)), "a finite number > 0");
+
+    public static Option<double> UnitInterval(this Option<double> option) => option.Require(v => v > 0 && v <= 1, "in (0, 1]");
+
+    public static Option<double?> UnitInterval(this Option<double?> option) => option.Require(v => v is not { } x || (x > 0 && x <= 1), "in (0, 1]");
+
+    private static string Show(object value) => value switch
+    {
+        int[] list => string.Join(" ", list),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
 }
 
 /// <summary>The process exit codes of every command.</summary>

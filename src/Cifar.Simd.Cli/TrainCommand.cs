@@ -17,7 +17,7 @@ namespace Cifar.Simd.Cli;
 /// <c>cifar-simd train</c>: CS231n assignment 1's two-layer net with the notebook's defaults, or
 /// assignment 2's <c>FullyConnectedNet</c> trained by the Solver (<c>--model fc</c>), which checkpoints
 /// into the run folder at every epoch's end and on Ctrl+C, and continues with <c>--resume DIR</c>.
-/// Exit codes: 0 done, 2 bad input, 3 diverged, 130 interrupted by Ctrl+C (143 by SIGTERM).
+/// Exit codes: 0 done, 1 command line refused by the parser, 2 bad input, 3 diverged, 130 interrupted by Ctrl+C (143 by SIGTERM).
 /// </summary>
 internal static class TrainCommand
 {
@@ -25,27 +25,28 @@ internal static class TrainCommand
     {
         var model = new Option<string>("--model") { Description = "two-layer (assignment 1) or fc (assignment 2's FullyConnectedNet with the Solver).", DefaultValueFactory = _ => "two-layer" };
         model.AcceptOnlyFromAmong("two-layer", "fc");
-        var hidden = new Option<int>("--hidden") { Description = "Hidden units of the two-layer net.", DefaultValueFactory = _ => 50 };
-        var hiddenDims = new Option<int[]>("--hidden-dims") { Description = "fc: widths of the hidden layers, e.g. --hidden-dims 100 100.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [100, 100] };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden units of the two-layer net.", DefaultValueFactory = _ => 50 }.AtLeast(1);
+        var hiddenDims = new Option<int[]>("--hidden-dims") { Description = "fc: widths of the hidden layers, e.g. --hidden-dims 100 100.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [100, 100] }
+            .Require(dims => dims.All(d => d >= 1), "a list of widths ≥ 1");
         var norm = new Option<string>("--normalization") { Description = "fc: none, batchnorm or layernorm.", DefaultValueFactory = _ => "none" };
         norm.AcceptOnlyFromAmong("none", "batchnorm", "layernorm");
-        var dropout = new Option<double>("--dropout-keep") { Description = "fc: probability of keeping a unit (1 = no dropout).", DefaultValueFactory = _ => 1.0 };
+        var dropout = new Option<double>("--dropout-keep") { Description = "fc: probability of keeping a unit (1 = no dropout).", DefaultValueFactory = _ => 1.0 }.UnitInterval();
         var rule = new Option<string>("--update-rule") { Description = "fc: sgd, sgd_momentum, rmsprop, adam or adagrad.", DefaultValueFactory = _ => "sgd" };
         rule.AcceptOnlyFromAmong("sgd", "sgd_momentum", "rmsprop", "adam", "adagrad");
-        var epochs = new Option<int>("--epochs") { Description = "fc: training epochs.", DefaultValueFactory = _ => 10 };
-        var weightScale = new Option<double>("--weight-scale") { Description = "fc: weights are drawn as weight_scale·randn.", DefaultValueFactory = _ => 1e-2 };
+        var epochs = new Option<int>("--epochs") { Description = "fc: training epochs.", DefaultValueFactory = _ => 10 }.AtLeast(1);
+        var weightScale = new Option<double>("--weight-scale") { Description = "fc: weights are drawn as weight_scale·randn.", DefaultValueFactory = _ => 1e-2 }.NonNegative();
         // Defaults follow the notebook of the chosen model: assignment 1's for two-layer, the Solver's and
         // FullyConnectedNet's for fc (a reg of 0.25 would swamp a large fc net's loss at the start).
-        var lr = new Option<double?>("--learning-rate", "--lr") { Description = "Learning rate [two-layer: 1e-4; fc: the update rule's CS231n default]." };
-        var decay = new Option<double?>("--lr-decay") { Description = "Learning-rate decay per epoch [two-layer: 0.95; fc: 1]." };
-        var reg = new Option<double?>("--reg") { Description = "L2 strength: two-layer reg·ΣW² [0.25]; fc 0.5·reg·ΣW² [0]." };
-        var batch = new Option<int?>("--batch-size") { Description = "Minibatch size [two-layer: 200; fc: 100]." };
-        var iters = new Option<int>("--iterations") { Description = "Training iterations.", DefaultValueFactory = _ => 1000 };
-        var std = new Option<double>("--std") { Description = "Weights are drawn as std·randn.", DefaultValueFactory = _ => 1e-4 };
+        var lr = new Option<double?>("--learning-rate", "--lr") { Description = "Learning rate [two-layer: 1e-4; fc: the update rule's CS231n default]." }.Positive();
+        var decay = new Option<double?>("--lr-decay") { Description = "Learning-rate decay per epoch [two-layer: 0.95; fc: 1]." }.UnitInterval();
+        var reg = new Option<double?>("--reg") { Description = "L2 strength: two-layer reg·ΣW² [0.25]; fc 0.5·reg·ΣW² [0]." }.NonNegative();
+        var batch = new Option<int?>("--batch-size") { Description = "Minibatch size [two-layer: 200; fc: 100]." }.AtLeast(1);
+        var iters = new Option<int>("--iterations") { Description = "two-layer: training iterations.", DefaultValueFactory = _ => 1000 }.AtLeast(1);
+        var std = new Option<double>("--std") { Description = "two-layer: weights are drawn as std·randn.", DefaultValueFactory = _ => 1e-4 }.NonNegative();
         var dtype = new Option<string>("--dtype") { Description = "Element type: float (fast) or double (reproduces numpy's float64 run).", DefaultValueFactory = _ => "float" };
         dtype.AcceptOnlyFromAmong("float", "double");
         var seed = new Option<uint>("--seed") { Description = "Seed of the numpy-compatible generator.", DefaultValueFactory = _ => 0u };
-        var threads = new Option<int?>("--threads") { Description = "GEMM threads (default: all cores)." };
+        var threads = new Option<int?>("--threads") { Description = "GEMM threads (default: all cores)." }.AtLeast(1);
         var numTrain = CliData.NumTrain();
         var numVal = CliData.NumVal();
         var numTest = CliData.NumTest();

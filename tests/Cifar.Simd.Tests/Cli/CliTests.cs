@@ -267,4 +267,16 @@ public class CliTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("--hidden", "0", "--hidden must be ≥ 1; got 0.")]
+    [InlineData("--dropout-keep", "1.5", "--dropout-keep must be in (0, 1]; got 1.5.")]
+    [InlineData("--learning-rate", "-1", "--learning-rate must be a finite number > 0; got -1.")]
+    public void OutOfRangeOption_IsRefusedByTheParser_NamingTheOptionAndTheRange(string option, string value, string message)
+    {
+        var (code, output) = Run("train", option, value, "--data", "/nonexistent/never-read.tar.gz");
+        Assert.Equal(1, code);
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("never-read", output);
+    }
 }
