@@ -11,11 +11,11 @@ internal static class CliData
     /// <summary>The split sizes; CS231n's are 49,000 / 1,000 / 1,000. A null test size takes every test image.</summary>
     public sealed record Sizes(int Train = 49_000, int Val = 1_000, int? Test = 1_000);
 
-    public static Option<int> NumTrain() => new("--num-train") { Description = "Training images (the first ones of the training batches).", DefaultValueFactory = _ => 49_000 };
+    public static Option<int> NumTrain() => new Option<int>("--num-train") { Description = "Training images (the first ones of the training batches).", DefaultValueFactory = _ => 49_000 }.AtLeast(1);
 
-    public static Option<int> NumVal() => new("--num-val") { Description = "Validation images (the ones after the training images).", DefaultValueFactory = _ => 1_000 };
+    public static Option<int> NumVal() => new Option<int>("--num-val") { Description = "Validation images (the ones after the training images).", DefaultValueFactory = _ => 1_000 }.AtLeast(1);
 
-    public static Option<int> NumTest() => new("--num-test") { Description = "Test images (the first ones of the test batch).", DefaultValueFactory = _ => 1_000 };
+    public static Option<int> NumTest() => new Option<int>("--num-test") { Description = "Test images (the first ones of the test batch).", DefaultValueFactory = _ => 1_000 }.AtLeast(1);
 
     public static Cifar10Split<T> Load<T>(string? dataPath, CancellationToken ct, Sizes? sizes = null) where T : unmanaged, IFloatingPointIeee754<T>
     {

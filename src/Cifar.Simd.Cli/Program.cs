@@ -8,4 +8,6 @@ var root = new RootCommand("cifar-simd: train and evaluate CS231n fully-connecte
     SweepCommand.Create(),
     GradCheckCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// Our own signal handling: System.CommandLine's would return 130 two seconds after Ctrl+C, with a checkpoint half written.
+Interruption.Install();
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, Interruption.Token);

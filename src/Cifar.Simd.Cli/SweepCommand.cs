@@ -67,7 +67,7 @@ internal static class SweepCommand
         {
             var p = result.Point;
             table.AddRow($"{rank++}", $"{p.LearningRate:0.###e+0}", $"{p.Reg:0.###e+0}", $"{p.HiddenSize}", $"{p.BatchSize}", p.UpdateRule,
-                $"{result.BestValAcc:F3}", $"{result.FinalTrainAcc:F3}", $"{result.Seconds:F1}");
+                $"{result.BestValAcc:F3}", result.Divergence is null ? $"{result.FinalTrainAcc:F3}" : "[red]diverged[/]", $"{result.Seconds:F1}");
         }
         AnsiConsole.Write(table);
         var json = new JsonObject
@@ -77,12 +77,16 @@ internal static class SweepCommand
             {
                 ["learning_rate"] = r.Point.LearningRate, ["reg"] = r.Point.Reg, ["hidden_size"] = r.Point.HiddenSize,
                 ["batch_size"] = r.Point.BatchSize, ["update_rule"] = r.Point.UpdateRule, ["best_val_acc"] = r.BestValAcc,
-                ["final_train_acc"] = r.FinalTrainAcc, ["final_loss"] = r.FinalLoss, ["seconds"] = r.Seconds,
+                ["final_train_acc"] = Finite(r.FinalTrainAcc), ["final_loss"] = Finite(r.FinalLoss), ["seconds"] = r.Seconds,
+                ["diverged"] = r.Divergence?.Message,
             }).ToArray()),
         };
         File.WriteAllText(Path.Combine(outDir, "sweep.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         if (report.BestModel is { } best) ModelFile.Save(Path.Combine(outDir, "best.safetensors"), best);
         AnsiConsole.MarkupLine($"wrote sweep.json and best.safetensors to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/]");
-        return report.Cancelled ? 130 : 0;
+        return report.Cancelled ? Interruption.ExitCode : ExitCodes.Ok;
     }
+
+    // JSON has no NaN or infinity: a diverged trial's loss is written as null (its message says which it was).
+    private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 }

@@ -33,6 +33,17 @@ public sealed class SafeTensorsFile
     /// <exception cref="ArgumentException">The name is empty, <see cref="MetadataKey"/>, or already used.</exception>
     public SafeTensor<double> Add(string name, Tensor<double> tensor) => AddCore(name, tensor);
 
+    /// <summary>Adds a copy of a float or double tensor, so later changes to <paramref name="tensor"/> do not reach the file.</summary>
+    internal SafeTensor<T> AddCopy<T>(string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T> => AddCore(name, tensor.Clone());
+
+    /// <summary>Adds a copy of <paramref name="data"/> as a tensor of shape <paramref name="shape"/>.</summary>
+    internal SafeTensor<T> AddCopy<T>(string name, ReadOnlySpan<T> data, Shape shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var tensor = Tensor<T>.Uninitialized(shape.ToArray());
+        data.CopyTo(tensor.AsSpan());
+        return AddCore(name, tensor);
+    }
+
     private SafeTensor<T> AddCore<T>(string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(tensor);

@@ -142,6 +142,22 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     /// <summary>Each batchnorm layer's running statistics (CS231n's <c>bn_params</c>); empty without batchnorm.</summary>
     public IReadOnlyList<BatchnormParam<T>> BnParams => _bnParams;
 
+    /// <summary>The batchnorm running statistics as <c>running_mean1</c>, <c>running_var1</c>, …; empty without batchnorm.</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor<T>>> Buffers
+    {
+        get
+        {
+            // Built on each call, since BnParams lets a caller swap the running tensors.
+            var list = new List<KeyValuePair<string, Tensor<T>>>(2 * _bnParams.Length);
+            for (int i = 0; i < _bnParams.Length; i++)
+            {
+                list.Add(KeyValuePair.Create($"running_mean{i + 1}", _bnParams[i].RunningMean ?? throw new InvalidOperationException($"bn_params[{i}].RunningMean was set to null.")));
+                list.Add(KeyValuePair.Create($"running_var{i + 1}", _bnParams[i].RunningVar ?? throw new InvalidOperationException($"bn_params[{i}].RunningVar was set to null.")));
+            }
+            return list;
+        }
+    }
+
     /// <summary>CS231n's <c>loss(X)</c>: test-mode class scores (N, C) of <paramref name="x"/> (N, D).</summary>
     public Tensor<T> Loss(Tensor<T> x)
     {

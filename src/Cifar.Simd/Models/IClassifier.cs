@@ -21,6 +21,13 @@ public interface IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     NumpyRandom Random { get; }
 
+    /// <summary>
+    /// Tensors the model updates while training that are not trained parameters, by name (CS231n's batchnorm
+    /// <c>running_mean</c> / <c>running_var</c>, here <c>running_mean1</c>, <c>running_var1</c>, …). They are saved
+    /// with the model and in checkpoints. None by default.
+    /// </summary>
+    IReadOnlyList<KeyValuePair<string, Tensor<T>>> Buffers => [];
+
     /// <summary>D, the length of one flattened input row.</summary>
     int InputSize { get; }
 

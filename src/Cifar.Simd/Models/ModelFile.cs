@@ -23,35 +23,41 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(model);
         var file = new SafeTensorsFile();
-        file.Metadata["format"] = FormatName;
-        file.Metadata["input_size"] = Str(model.InputSize);
-        file.Metadata["num_classes"] = Str(model.NumClasses);
+        if (!Describe(model, file.Metadata))
+            ThrowHelper.Argument($"ModelFile saves TwoLayerNet and FullyConnectedNet models, not {model.GetType().Name}.", nameof(model));
+        foreach (var name in model.Parameters.Names) file.AddCopy(name, model.Parameters[name]);
+        foreach (var (name, buffer) in model.Buffers) file.AddCopy(name, buffer);
+        file.Save(path);
+    }
+
+    /// <summary>
+    /// Writes the model's configuration metadata (<c>format</c>, <c>model</c>, sizes, …) into <paramref name="metadata"/>;
+    /// for a model type this format does not know, writes <c>model = custom:{TypeName}</c> and the sizes, and returns false.
+    /// </summary>
+    internal static bool Describe<T>(IClassifier<T> model, IDictionary<string, string> metadata) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        metadata["format"] = FormatName;
+        metadata["input_size"] = Str(model.InputSize);
+        metadata["num_classes"] = Str(model.NumClasses);
         switch (model)
         {
             case TwoLayerNet<T> net:
-                file.Metadata["model"] = "two-layer";
-                file.Metadata["hidden_size"] = Str(net.HiddenSize);
-                file.Metadata["reg"] = Str(net.Reg);
-                break;
+                metadata["model"] = "two-layer";
+                metadata["hidden_size"] = Str(net.HiddenSize);
+                metadata["reg"] = Str(net.Reg);
+                return true;
             case FullyConnectedNet<T> net:
-                file.Metadata["model"] = "fc";
-                file.Metadata["hidden_dims"] = string.Join(",", net.HiddenDims.Select(Str));
-                file.Metadata["normalization"] = net.Normalization.ToString().ToLowerInvariant();
-                file.Metadata["dropout_keep_ratio"] = Str(net.DropoutKeepRatio);
-                file.Metadata["reg"] = Str(net.Reg);
-                break;
+                metadata["model"] = "fc";
+                metadata["hidden_dims"] = string.Join(",", net.HiddenDims.Select(Str));
+                metadata["normalization"] = net.Normalization.ToString().ToLowerInvariant();
+                metadata["dropout_keep_ratio"] = Str(net.DropoutKeepRatio);
+                metadata["reg"] = Str(net.Reg);
+                if (net.DropoutSeed is { } seed) metadata["dropout_seed"] = seed.ToString(CultureInfo.InvariantCulture);
+                return true;
             default:
-                ThrowHelper.Argument($"ModelFile saves TwoLayerNet and FullyConnectedNet models, not {model.GetType().Name}.", nameof(model));
-                break;
+                metadata["model"] = $"custom:{model.GetType().Name}";
+                return false;
         }
-        foreach (var name in model.Parameters.Names) Add(file, name, model.Parameters[name]);
-        if (model is FullyConnectedNet<T> fc)
-            for (int i = 0; i < fc.BnParams.Count; i++)
-            {
-                Add(file, $"running_mean{i + 1}", fc.BnParams[i].RunningMean!);
-                Add(file, $"running_var{i + 1}", fc.BnParams[i].RunningVar!);
-            }
-        file.Save(path);
     }
 
     /// <summary>Loads a model saved by <see cref="Save{T}"/>, converting its values to <typeparamref name="T"/> if needed.</summary>
@@ -63,6 +69,8 @@ public static class ModelFile
             : throw new SafeTensorsFormatException(path, $"the metadata has no '{key}'; this is not a model saved by cifar-simd ({FormatName}).");
         int Int(string key) => int.TryParse(Meta(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 1 ? v
             : throw new SafeTensorsFormatException(path, $"metadata '{key}' = '{Meta(key)}' is not an integer ≥ 1.");
+        uint Seed(string key) => uint.TryParse(Meta(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out uint v) ? v
+            : throw new SafeTensorsFormatException(path, $"metadata '{key}' = '{Meta(key)}' is not an integer in [0, {uint.MaxValue}].");
         double Dbl(string key) => double.TryParse(Meta(key), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
             : throw new SafeTensorsFormatException(path, $"metadata '{key}' = '{Meta(key)}' is not a number.");
         if (Meta("format") != FormatName)
@@ -76,7 +84,7 @@ public static class ModelFile
                 "fc" => new FullyConnectedNet<T>(ParseDims(path, Meta("hidden_dims")), Int("input_size"), Int("num_classes"), Dbl("dropout_keep_ratio"),
                     Enum.TryParse<Normalization>(Meta("normalization"), ignoreCase: true, out var norm) ? norm
                         : throw new SafeTensorsFormatException(path, $"metadata 'normalization' = '{Meta("normalization")}' is not none, batchnorm or layernorm."),
-                    Dbl("reg")),
+                    Dbl("reg"), dropoutSeed: file.Metadata.ContainsKey("dropout_seed") ? Seed("dropout_seed") : null),
                 var other => throw new SafeTensorsFormatException(path, $"metadata 'model' = '{other}' is not two-layer or fc."),
             };
         }
@@ -85,12 +93,7 @@ public static class ModelFile
             throw new SafeTensorsFormatException(path, $"the saved configuration is invalid: {e.Message}");
         }
         foreach (var name in model.Parameters.Names) Copy(file, path, name, model.Parameters[name]);
-        if (model is FullyConnectedNet<T> fc)
-            for (int i = 0; i < fc.BnParams.Count; i++)
-            {
-                Copy(file, path, $"running_mean{i + 1}", fc.BnParams[i].RunningMean!);
-                Copy(file, path, $"running_var{i + 1}", fc.BnParams[i].RunningVar!);
-            }
+        foreach (var (name, buffer) in model.Buffers) Copy(file, path, name, buffer);
         return model;
     }
 
@@ -101,12 +104,6 @@ public static class ModelFile
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     private static string Str(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    private static void Add<T>(SafeTensorsFile file, string name, Tensor<T> t) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (t is Tensor<float> f) file.Add(name, f.Clone());
-        else if (t is Tensor<double> d) file.Add(name, d.Clone());
-    }
 
     private static void Copy<T>(SafeTensorsFile file, string path, string name, Tensor<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -15,6 +15,7 @@ public sealed class ParameterSet<T> where T : unmanaged, IFloatingPointIeee754<T
     private readonly string[] _names;
     private readonly Tensor<T>[] _values;
     private readonly Tensor<T>[] _gradients;
+    private readonly int[] _offsets;
 
     /// <summary>Lays out the named parameters in order; every value and gradient starts at zero.</summary>
     /// <exception cref="ArgumentException">A name is empty or repeated, or the total size overflows.</exception>
@@ -35,6 +36,7 @@ public sealed class ParameterSet<T> where T : unmanaged, IFloatingPointIeee754<T
             if (total > Array.MaxLength)
                 ThrowHelper.Argument($"The parameters need {total} elements, more than one buffer can hold.", nameof(layout));
         }
+        _offsets = offsets;
         Values = new Tensor<T>((int)total);
         Gradients = new Tensor<T>((int)total);
         _names = new string[layout.Count];
@@ -76,6 +78,12 @@ public sealed class ParameterSet<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>The gradient view of parameter number <paramref name="index"/>.</summary>
     public Tensor<T> Gradient(int index) => _gradients[index];
+
+    /// <summary>
+    /// Where parameter number <paramref name="index"/> starts in <see cref="Values"/> and <see cref="Gradients"/>, in
+    /// elements; also its place in any buffer parallel to them (an update rule's state).
+    /// </summary>
+    public int OffsetOf(int index) => _offsets[index];
 
     /// <summary>Whether a parameter has that name.</summary>
     public bool Contains(string name) => Array.IndexOf(_names, name) >= 0;

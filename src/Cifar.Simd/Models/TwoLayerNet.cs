@@ -181,7 +181,15 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     /// <c>it % iterationsPerEpoch == 0</c> (iteration 0 included, iterationsPerEpoch = max(N / batchSize, 1)
     /// in floating point) records the minibatch and validation accuracies and multiplies the learning
     /// rate by <paramref name="learningRateDecay"/>. Progress is reported every iteration when asked for.
+    /// The model ends with the last iteration's parameters, as in CS231n, unless training diverges.
     /// </summary>
+    /// <exception cref="ArgumentException">The data or a hyperparameter is out of range; the message names it and the range.</exception>
+    /// <exception cref="TrainingDivergedException">
+    /// A minibatch loss was NaN or infinite: training stopped there, and the parameters with the best validation
+    /// accuracy seen so far (the initial ones if no check had run) were restored into the model. The exception
+    /// carries the histories up to the last finite loss.
+    /// </exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the model keeps the parameters of the last step.</exception>
     public TwoLayerTrainStats Train(Tensor<T> x, int[] y, Tensor<T> xVal, int[] yVal,
         double learningRate = 1e-3, double learningRateDecay = 0.95, double reg = 5e-6,
         int numIters = 100, int batchSize = 200, IProgress<TwoLayerProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -215,6 +223,9 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         var xm = x.AsMatrix();
         var update = new Optim.Sgd<T>(learningRate);
         ReadOnlySpan<T> xs = x.AsReadOnlySpan();
+        // The parameters with the best validation accuracy, restored if training diverges.
+        var best = Parameters.Values.ToArray();
+        double bestValAcc = double.NaN;
         for (int it = 0; it < numIters; it++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -222,6 +233,12 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
             for (int i = 0; i < batchSize; i++) labels[i] = y[indices[i]];
             // The GEMMs pack the minibatch's rows straight from x; no copy of the batch is made.
             double loss = LossAndGradients(xs, indices, batchSize, labels, reg);
+            if (!double.IsFinite(loss))
+            {
+                best.CopyTo(Parameters.Values.AsSpan());
+                var divergence = new TrainingDivergence(it + 1, numIters, loss, update.LearningRate, double.IsNaN(bestValAcc) ? null : bestValAcc);
+                throw new TrainingDivergedException(divergence, stats);
+            }
             stats.LossHistory.Add(loss);
             update.Update(Parameters.Values.AsSpan(), Parameters.Gradients.AsReadOnlySpan());
             if (it % iterationsPerEpoch == 0)
@@ -230,7 +247,13 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
                 PredictInto(batch, batchScores, batchPred);
                 PredictInto(xVal, valScores, valPred);
                 stats.TrainAccHistory.Add(Accuracy(batchPred, labels));
-                stats.ValAccHistory.Add(Accuracy(valPred, yVal));
+                double valAcc = Accuracy(valPred, yVal);
+                stats.ValAccHistory.Add(valAcc);
+                if (double.IsNaN(bestValAcc) || valAcc > bestValAcc)
+                {
+                    bestValAcc = valAcc;
+                    Parameters.Values.AsReadOnlySpan().CopyTo(best);
+                }
                 update.LearningRate *= learningRateDecay;
             }
             progress?.Report(new TwoLayerProgress(it + 1, numIters, loss, update.LearningRate));

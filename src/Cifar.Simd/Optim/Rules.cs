@@ -12,7 +12,13 @@ public sealed class Sgd<T> : UpdateRule<T> where T : unmanaged, IFloatingPointIe
     public override string Name => "sgd";
 
     /// <inheritdoc/>
+    public override IReadOnlyList<string> StateNames => [];
+
+    /// <inheritdoc/>
     protected override void AllocateState(int length) { }
+
+    /// <inheritdoc/>
+    protected override Span<T> StateBuffer(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, "sgd has no state.");
 
     /// <inheritdoc/>
     protected override void Apply(Span<T> w, ReadOnlySpan<T> dw)
@@ -47,6 +53,12 @@ public sealed class SgdMomentum<T> : UpdateRule<T> where T : unmanaged, IFloatin
 
     /// <inheritdoc/>
     public override string Name => "sgd_momentum";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> StateNames { get; } = ["velocity"];
+
+    /// <inheritdoc/>
+    protected override Span<T> StateBuffer(int index) => _velocity;
 
     /// <inheritdoc/>
     protected override void AllocateState(int length) => _velocity = new T[length];
@@ -101,6 +113,12 @@ public sealed class RmsProp<T> : UpdateRule<T> where T : unmanaged, IFloatingPoi
     public override string Name => "rmsprop";
 
     /// <inheritdoc/>
+    public override IReadOnlyList<string> StateNames { get; } = ["cache"];
+
+    /// <inheritdoc/>
+    protected override Span<T> StateBuffer(int index) => _cache;
+
+    /// <inheritdoc/>
     protected override void AllocateState(int length) => _cache = new T[length];
 
     /// <inheritdoc/>
@@ -150,8 +168,16 @@ public sealed class Adam<T> : UpdateRule<T> where T : unmanaged, IFloatingPointI
     /// <summary>Added to the root to avoid division by zero.</summary>
     public double Epsilon { get; }
 
-    /// <summary>The number of updates done so far (CS231n's <c>config['t']</c>).</summary>
-    public long TimeStep { get; set; }
+    /// <summary>The number of updates done so far (CS231n's <c>config['t']</c>); ≥ 0.</summary>
+    public long TimeStep
+    {
+        get;
+        set
+        {
+            if (value < 0) ThrowHelper.OutOfRange(nameof(TimeStep), value, $"Adam's t counts updates and must be ≥ 0; got {value}.");
+            field = value;
+        }
+    }
 
     /// <summary>The first moment (empty before the first update).</summary>
     public Span<T> M => _m;
@@ -161,6 +187,12 @@ public sealed class Adam<T> : UpdateRule<T> where T : unmanaged, IFloatingPointI
 
     /// <inheritdoc/>
     public override string Name => "adam";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> StateNames { get; } = ["m", "v"];
+
+    /// <inheritdoc/>
+    protected override Span<T> StateBuffer(int index) => index == 0 ? _m : _v;
 
     /// <inheritdoc/>
     protected override void AllocateState(int length)
@@ -219,6 +251,12 @@ public sealed class AdaGrad<T> : UpdateRule<T> where T : unmanaged, IFloatingPoi
 
     /// <inheritdoc/>
     public override string Name => "adagrad";
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> StateNames { get; } = ["cache"];
+
+    /// <inheritdoc/>
+    protected override Span<T> StateBuffer(int index) => _cache;
 
     /// <inheritdoc/>
     protected override void AllocateState(int length) => _cache = new T[length];

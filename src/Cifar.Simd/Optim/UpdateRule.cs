@@ -65,6 +65,29 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Allocates zeroed state buffers for <paramref name="length"/> parameters.</summary>
     protected abstract void AllocateState(int length);
 
+    /// <summary>
+    /// The names of the rule's state buffers, as CS231n's <c>config</c> keys: <c>velocity</c> (sgd_momentum),
+    /// <c>cache</c> (rmsprop, adagrad), <c>m</c> and <c>v</c> (adam); none for sgd. Scalar state (adam's <c>t</c>)
+    /// is a property of the rule.
+    /// </summary>
+    public abstract IReadOnlyList<string> StateNames { get; }
+
+    /// <summary>
+    /// The state buffer named <paramref name="name"/>, parallel to the parameters; empty until the state is sized
+    /// by <see cref="InitializeState"/> or the first <see cref="Update"/>. Writing to it presets the state (e.g. from a checkpoint).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The rule has no state of that name; the message lists the names it has.</exception>
+    public Span<T> GetState(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        for (int i = 0; i < StateNames.Count; i++)
+            if (StateNames[i] == name) return StateBuffer(i);
+        throw new KeyNotFoundException($"The {Name} rule has no state '{name}'; it has {(StateNames.Count == 0 ? "none" : string.Join(", ", StateNames))}.");
+    }
+
+    /// <summary>The state buffer at position <paramref name="index"/> of <see cref="StateNames"/>.</summary>
+    protected abstract Span<T> StateBuffer(int index);
+
     /// <summary>One update over the whole buffer; lengths are already checked.</summary>
     protected abstract void Apply(Span<T> w, ReadOnlySpan<T> dw);
 

@@ -105,10 +105,12 @@ public sealed record SearchSpace
 /// <summary>The outcome of one trial of a search.</summary>
 /// <param name="Point">The hyperparameters tried.</param>
 /// <param name="BestValAcc">The best validation accuracy the solver saw.</param>
-/// <param name="FinalTrainAcc">The last training-accuracy check.</param>
-/// <param name="FinalLoss">The last minibatch loss.</param>
+/// <param name="FinalTrainAcc">The last training-accuracy check (NaN when a diverged trial had none).</param>
+/// <param name="FinalLoss">The last minibatch loss; for a diverged trial, the NaN or infinite loss that stopped it.</param>
 /// <param name="Seconds">Wall time of the trial.</param>
-public sealed record SearchResult(SearchPoint Point, double BestValAcc, double FinalTrainAcc, double FinalLoss, double Seconds);
+/// <param name="Divergence">Why the trial stopped early, when its loss became NaN or infinite; it is still ranked by the best validation accuracy it reached.</param>
+public sealed record SearchResult(SearchPoint Point, double BestValAcc, double FinalTrainAcc, double FinalLoss, double Seconds,
+    TrainingDivergence? Divergence = null);
 
 /// <summary>Progress of a search: trial <paramref name="Trial"/> of <paramref name="NumTrials"/> has finished.</summary>
 /// <param name="Trial">Trials finished (1-based).</param>
@@ -127,7 +129,8 @@ public sealed record SearchReport<T>(IReadOnlyList<SearchResult> Results, IClass
 /// <summary>
 /// Grid or random hyperparameter search, CS231n style: each trial builds a model with the factory,
 /// trains it with a <see cref="Solver{T}"/>, and is ranked by the best validation accuracy; the
-/// best model is kept. Trials run one after another (each already uses every GEMM thread).
+/// best model is kept. Trials run one after another (each already uses every GEMM thread). A trial whose loss
+/// diverges stops there and is ranked by the best validation accuracy it reached (see <see cref="SearchResult.Divergence"/>).
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class HyperparameterSearch<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -142,7 +145,7 @@ public sealed class HyperparameterSearch<T> where T : unmanaged, IFloatingPointI
     /// <param name="yTrain">Training labels (N,).</param>
     /// <param name="xVal">Validation inputs.</param>
     /// <param name="yVal">Validation labels.</param>
-    /// <param name="baseOptions">Solver options shared by every trial; each point overrides the rule, learning rate and batch size.</param>
+    /// <param name="baseOptions">Solver options shared by every trial; each point overrides the rule, learning rate and batch size, and trials write no checkpoints.</param>
     public HyperparameterSearch(Func<SearchPoint, IClassifier<T>> modelFactory, Tensor<T> xTrain, int[] yTrain,
         Tensor<T> xVal, int[] yVal, SolverOptions? baseOptions = null)
     {
@@ -169,10 +172,17 @@ public sealed class HyperparameterSearch<T> where T : unmanaged, IFloatingPointI
             if (cancellationToken.IsCancellationRequested) { cancelled = true; break; }
             var clock = Stopwatch.StartNew();
             var model = _modelFactory(point);
-            var options = BaseOptions with { UpdateRule = point.UpdateRule, LearningRate = point.LearningRate, BatchSize = point.BatchSize };
+            // Trials would overwrite each other's checkpoints, so the search runs without.
+            var options = BaseOptions with
+            {
+                UpdateRule = point.UpdateRule, LearningRate = point.LearningRate, BatchSize = point.BatchSize, CheckpointPath = null,
+            };
             var solver = new Solver<T>(model, _xTrain, _yTrain, _xVal, _yVal, options);
             if (solver.Train(cancellationToken: cancellationToken) == SolverOutcome.Cancelled) { cancelled = true; break; }
-            var result = new SearchResult(point, solver.BestValAcc, solver.TrainAccHistory[^1], solver.LossHistory[^1], clock.Elapsed.TotalSeconds);
+            var divergence = solver.Divergence;
+            double finalTrainAcc = solver.TrainAccHistory.Count > 0 ? solver.TrainAccHistory[^1] : double.NaN;
+            double finalLoss = divergence?.Loss ?? solver.LossHistory[^1];
+            var result = new SearchResult(point, solver.BestValAcc, finalTrainAcc, finalLoss, clock.Elapsed.TotalSeconds, divergence);
             results.Add(result);
             if (best is null || result.BestValAcc > best.BestValAcc) { best = result; bestModel = model; }
             progress?.Report(new SearchProgress(results.Count, list.Count, result, best));

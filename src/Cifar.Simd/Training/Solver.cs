@@ -27,6 +27,11 @@ public enum SolverOutcome
     Completed,
     /// <summary>The cancellation token fired; training stopped after the step in progress.</summary>
     Cancelled,
+    /// <summary>
+    /// A minibatch loss was NaN or infinite: training stopped, the best parameters so far are back in the model,
+    /// and <see cref="Solver{T}.Divergence"/> says where and why. No checkpoint is written for the diverged state.
+    /// </summary>
+    Diverged,
 }
 
 /// <summary>
@@ -34,10 +39,12 @@ public enum SolverOutcome
 /// rule, per-epoch learning-rate decay, accuracy checks, histories, and the best parameters by
 /// validation accuracy (restored into the model at the end). Minibatches are drawn like
 /// <c>np.random.choice(num_train, batch_size)</c> from the model's generator. The library never
-/// writes to the console: progress goes to an <see cref="IProgress{T}"/>.
+/// writes to the console: progress goes to an <see cref="IProgress{T}"/>. With
+/// <see cref="SolverOptions.CheckpointPath"/> set it checkpoints at every epoch's end and when cancelled, and
+/// <see cref="Resume"/> continues a run from a checkpoint bit for bit as if it had never stopped.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
-public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int CheckBatchSize = 100;
     private readonly Tensor<T> _xTrain, _xVal;
@@ -45,6 +52,11 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Tensor<T> _batch, _checkBatch, _checkScores;
     private readonly int[] _batchLabels, _batchIndices, _checkIndices, _checkPredictions;
     private readonly T[] _bestParams;
+    // Set while a stopped run has the best parameters swapped into the model: the current ones wait here.
+    private T[]? _currentParams;
+    private bool _bestSwappedIn;
+    // Where and at which iteration the last checkpoint went, so a cancel right after an epoch's end does not write it twice.
+    private (string? Path, int Iteration) _lastCheckpoint = (null, -1);
 
     /// <summary>Creates a solver; validates the options and that the data fits the model.</summary>
     /// <exception cref="ArgumentException">Shapes or labels do not fit the model, or an option is out of range.</exception>
@@ -58,6 +70,8 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
         Model = model;
         (_xTrain, _yTrain, _xVal, _yVal) = (xTrain.AsMatrix(), yTrain, xVal.AsMatrix(), yVal);
         UpdateRule = UpdateRuleFactory.Create<T>(Options);
+        // Sized up front so a checkpoint before the first step holds the (zero) state too.
+        UpdateRule.InitializeState(model.Parameters.Values.Length);
         int d = model.InputSize, b = Options.BatchSize;
         _batch = Tensor<T>.Uninitialized(b, d);
         _batchLabels = new int[b];
@@ -115,13 +129,33 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The best validation accuracy seen so far (0 before the first check).</summary>
     public double BestValAcc { get; private set; }
 
+    /// <summary>Why training stopped early, when <see cref="Train"/> returned <see cref="SolverOutcome.Diverged"/>; otherwise null.</summary>
+    public TrainingDivergence? Divergence { get; private set; }
+
+    /// <summary>
+    /// Application strings written into every checkpoint's metadata (as <c>app.{key}</c>) and read back by
+    /// <see cref="Resume"/> and <see cref="SolverCheckpoint.ReadInfo"/>; the CLI keeps its command-line options here.
+    /// </summary>
+    public IDictionary<string, string> CheckpointMetadata { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>
     /// Runs the remaining iterations (all of them on the first call). Cancellation is checked
     /// between steps, so a cancelled run leaves the model and histories consistent; the best
-    /// parameters are restored into the model in either case.
+    /// parameters are restored into the model in every case, and a later call goes on from the
+    /// parameters of the last step. With <see cref="SolverOptions.CheckpointPath"/> set, a checkpoint
+    /// is written at every epoch's end and, when cancelled, before returning. A NaN or infinite loss
+    /// stops training with <see cref="SolverOutcome.Diverged"/> (see <see cref="Divergence"/>); later
+    /// calls return that again without training.
     /// </summary>
+    /// <exception cref="IOException">A checkpoint cannot be written.</exception>
     public SolverOutcome Train(IProgress<SolverProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (Divergence is not null) return SolverOutcome.Diverged;
+        if (_bestSwappedIn && _currentParams is not null)
+        {
+            _currentParams.CopyTo(Model.Parameters.Values.AsSpan());
+            _bestSwappedIn = false;
+        }
         var clock = Stopwatch.StartNew();
         int startIteration = Iteration;
         double lastTrainAcc = TrainAccHistory.Count > 0 ? TrainAccHistory[^1] : double.NaN;
@@ -131,6 +165,12 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             if (cancellationToken.IsCancellationRequested) { outcome = SolverOutcome.Cancelled; break; }
             double loss = Step();
+            if (!double.IsFinite(loss))
+            {
+                Divergence = new TrainingDivergence(t + 1, NumIterations, loss, UpdateRule.LearningRate, ValAccHistory.Count > 0 ? BestValAcc : null);
+                outcome = SolverOutcome.Diverged;
+                break;
+            }
             LossHistory.Add(loss);
             Iteration = t + 1;
             bool epochEnd = (t + 1) % IterationsPerEpoch == 0;
@@ -151,14 +191,32 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
                     Model.Parameters.Values.AsReadOnlySpan().CopyTo(_bestParams);
                 }
             }
+            if (epochEnd && Options.CheckpointPath is { } checkpoint) SaveCheckpoint(checkpoint);
             if (progress is not null && (t % Options.PrintEvery == 0 || epochEnd || t == NumIterations - 1))
             {
                 double rate = (t + 1 - startIteration) * (double)Options.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                 progress.Report(new SolverProgress(t + 1, NumIterations, Epoch, Options.NumEpochs, loss, lastTrainAcc, lastValAcc, UpdateRule.LearningRate, rate));
             }
         }
-        // CS231n: "At the end of training swap the best params into the model".
-        if (ValAccHistory.Count > 0) _bestParams.CopyTo(Model.Parameters.Values.AsSpan());
+        if (outcome == SolverOutcome.Cancelled && Options.CheckpointPath is { } path && _lastCheckpoint != (Path.GetFullPath(path), Iteration))
+            SaveCheckpoint(path);
+        var values = Model.Parameters.Values.AsSpan();
+        if (outcome == SolverOutcome.Diverged)
+        {
+            // The initial parameters when no check has run yet: anything later may already hold NaN.
+            _bestParams.CopyTo(values);
+        }
+        else if (ValAccHistory.Count > 0)
+        {
+            if (Iteration < NumIterations)
+            {
+                _currentParams ??= new T[values.Length];
+                values.CopyTo(_currentParams);
+                _bestSwappedIn = true;
+            }
+            // CS231n: "At the end of training swap the best params into the model".
+            _bestParams.CopyTo(values);
+        }
         return outcome;
     }
 

@@ -5,7 +5,8 @@ namespace Cifar.Simd.Training;
 
 /// <summary>
 /// CS231n's <c>Solver</c> keyword arguments: the update rule and its <c>optim_config</c>, the
-/// per-epoch learning-rate decay, batch size, epochs and the accuracy-check sample counts.
+/// per-epoch learning-rate decay, batch size, epochs, the accuracy-check sample counts and the
+/// checkpoint file. <see cref="Validate"/> (called by the solver's constructor) checks every field.
 /// </summary>
 public sealed record SolverOptions
 {
@@ -48,7 +49,15 @@ public sealed record SolverOptions
     /// <summary><c>print_every</c>: progress is reported every this many iterations (and at every epoch's end).</summary>
     public int PrintEvery { get; init; } = 10;
 
+    /// <summary>
+    /// CS231n's <c>checkpoint_name</c>: when set, the solver writes a checkpoint to this file at the end of every
+    /// epoch and when cancelled, replacing the previous one atomically (see docs/model-format.md). Its folder is
+    /// created if needed. Null (the default) writes none.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
     /// <summary>Throws when a value is out of its range, naming the value and the range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A field is out of range; the message names the field, its value and the range.</exception>
     public void Validate()
     {
         if (!UpdateRuleFactory.Names.Contains(UpdateRule))
@@ -67,6 +76,20 @@ public sealed record SolverOptions
             ThrowHelper.OutOfRange(nameof(NumValSamples), NumValSamples, $"NumValSamples must be ≥ 1 or null; got {NumValSamples}.");
         if (PrintEvery < 1)
             ThrowHelper.OutOfRange(nameof(PrintEvery), PrintEvery, $"PrintEvery must be ≥ 1; got {PrintEvery}.");
+        UnitInterval(Momentum, nameof(Momentum));
+        UnitInterval(DecayRate, nameof(DecayRate));
+        UnitInterval(Beta1, nameof(Beta1));
+        UnitInterval(Beta2, nameof(Beta2));
+        if (!(Epsilon > 0) || !double.IsFinite(Epsilon))
+            ThrowHelper.OutOfRange(nameof(Epsilon), Epsilon, $"Epsilon must be a finite number > 0; got {Epsilon}.");
+        if (CheckpointPath is not null && (string.IsNullOrWhiteSpace(CheckpointPath) || Path.EndsInDirectorySeparator(CheckpointPath) || Directory.Exists(CheckpointPath)))
+            ThrowHelper.OutOfRange(nameof(CheckpointPath), CheckpointPath, $"CheckpointPath must name a file, not a folder or an empty path; got '{CheckpointPath}'.");
+    }
+
+    private static void UnitInterval(double value, string name)
+    {
+        if (!(value >= 0 && value < 1))
+            ThrowHelper.OutOfRange(name, value, $"{name} must lie in [0, 1); got {value}.");
     }
 }
 

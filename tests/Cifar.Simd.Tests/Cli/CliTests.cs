@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json.Nodes;
 using Cifar.Simd.IO;
 using Cifar.Simd.Tests.Data;
+using Cifar.Simd.Training;
 
 namespace Cifar.Simd.Tests.Cli;
 
@@ -10,7 +12,7 @@ public class CliTests
 {
     private static readonly string Sample = Path.Combine(CifarTestData.SharedFolder, "cifar-10-python-sample.tar.gz");
 
-    private static (int Code, string Output) Run(params string[] args)
+    private static ProcessStartInfo StartInfo(string[] args)
     {
         // tests/Cifar.Simd.Tests/bin/<config>/net10.0 → src/Cifar.Simd.Cli/bin/<config>/net10.0/cifar-simd.dll
         string testBin = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
@@ -22,7 +24,12 @@ public class CliTests
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CIFAR_SIMD_DATA"] = null;
-        using var process = Process.Start(psi)!;
+        return psi;
+    }
+
+    private static (int Code, string Output) Run(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
         var stderr = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(120_000), "cifar-simd did not finish within 2 minutes");
@@ -122,5 +129,154 @@ public class CliTests
         var (code, output) = Run("train", "--data", "/nonexistent/cifar.tar.gz", "--out", TempDir());
         Assert.Equal(2, code);
         Assert.Contains("/nonexistent/cifar.tar.gz", output);
+    }
+
+    // 800 training images in batches of 50: 16 iterations per epoch, and so many epochs that only a signal ends the run.
+    private static string[] EndlessFcRun(string dir) =>
+    [
+        "train", "--model", "fc", "--hidden-dims", "32", "--update-rule", "adam", "--learning-rate", "1e-3", "--epochs", "100000",
+        "--batch-size", "50", "--data", Sample, "--num-train", "800", "--num-val", "200", "--num-test", "100", "--out", dir,
+    ];
+
+    /// <summary>Starts the CLI, waits for its first epoch line, sends SIGINT <paramref name="signals"/> times, and waits for it to end.</summary>
+    private static (int Code, string Output) Interrupt(string[] args, int signals)
+    {
+        var output = new StringBuilder();
+        var firstEpoch = new TaskCompletionSource();
+        using var process = new Process { StartInfo = StartInfo(args) };
+        void OnLine(object sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is null) return;
+            lock (output) output.AppendLine(e.Data);
+            if (e.Data.StartsWith("epoch 1/", StringComparison.Ordinal)) firstEpoch.TrySetResult();
+        }
+        process.OutputDataReceived += OnLine;
+        process.ErrorDataReceived += OnLine;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            Assert.True(firstEpoch.Task.Wait(TimeSpan.FromSeconds(90)), $"no epoch line within 90 s:\n{output}");
+            for (int i = 0; i < signals; i++)
+            {
+                using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+            }
+            Assert.True(process.WaitForExit(60_000), $"cifar-simd did not stop within 60 s of SIGINT:\n{output}");
+            process.WaitForExit(); // drains the output events
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill();
+        }
+        lock (output) return (process.ExitCode, output.ToString());
+    }
+
+    [Fact]
+    public void CtrlC_WritesACheckpoint_PrintsTheResumeCommand_Exits130_AndResumeFinishesTheRun()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // needs kill(1) and POSIX signals
+        string dir = TempDir();
+        try
+        {
+            var (code, output) = Interrupt(EndlessFcRun(dir), signals: 1);
+            Assert.True(code == 130, output);
+            Assert.Contains("interrupted at iteration", output);
+            Assert.Contains("resume with:", output);
+            Assert.Contains($"cifar-simd.dll train --resume {dir}{Environment.NewLine}", output);
+            var info = SolverCheckpoint.ReadInfo(Path.Combine(dir, "checkpoint.safetensors"));
+            Assert.Equal(16, info.IterationsPerEpoch);
+            Assert.True(info.Iteration >= 16, $"stopped at iteration {info.Iteration}, before the first epoch's end");
+            Assert.False(File.Exists(Path.Combine(dir, "metrics.json")));
+
+            // Resume with the saved options, asking only for one epoch more than the checkpoint has.
+            int epochs = info.Epoch + 1;
+            (code, output) = Run("train", "--resume", dir, "--epochs", $"{epochs}");
+            Assert.True(code == 0, output);
+            Assert.Contains($"resuming at iteration {info.Iteration} of {epochs * 16}", output);
+            var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")))!;
+            Assert.Equal(epochs * 16, metrics["loss_history"]!.AsArray().Count);
+            Assert.Equal(epochs + 1, metrics["val_acc_history"]!.AsArray().Count);
+            Assert.Equal("adam", metrics["config"]!["update_rule"]!.GetValue<string>());
+            Assert.Equal((epochs, epochs * 16), (SolverCheckpoint.ReadInfo(Path.Combine(dir, "checkpoint.safetensors")).Epoch,
+                SolverCheckpoint.ReadInfo(Path.Combine(dir, "checkpoint.safetensors")).Iteration));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void SecondCtrlC_ExitsAtOnce_LeavingNoTornCheckpoint()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        string dir = TempDir();
+        try
+        {
+            var (code, output) = Interrupt(EndlessFcRun(dir), signals: 2);
+            Assert.True(code == 130, output);
+            // Whichever signal won, the checkpoint under its final name is a whole one.
+            var info = SolverCheckpoint.ReadInfo(Path.Combine(dir, "checkpoint.safetensors"));
+            Assert.True(info.Epoch >= 1);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("fc")]
+    [InlineData("two-layer")]
+    public void DivergingLoss_PrintsTheMessage_AndExits3(string model)
+    {
+        string dir = TempDir();
+        try
+        {
+            var (code, output) = Run("train", "--model", model, "--learning-rate", "1000", "--hidden-dims", "32", "--epochs", "3", "--iterations", "50",
+                "--batch-size", "50", "--data", Sample, "--num-train", "800", "--num-val", "200", "--num-test", "100", "--out", dir);
+            Assert.True(code == 3, output);
+            string text = output.Replace(Environment.NewLine, " ");
+            Assert.Contains("training diverged at iteration", text);
+            Assert.Contains("Lower the learning rate", text);
+            Assert.False(File.Exists(Path.Combine(dir, "metrics.json")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Resume_ExplainsWhatItCannotDo()
+    {
+        string dir = TempDir();
+        try
+        {
+            var (code, output) = Run("train", "--resume", dir);
+            Assert.Equal(2, code);
+            Assert.Contains("--model fc", output.Replace(Environment.NewLine, " "));
+            (code, output) = Run("train", "--resume", dir, "--learning-rate", "1e-3");
+            Assert.Equal(2, code);
+            Assert.Contains("--learning-rate cannot be given", output.Replace(Environment.NewLine, " "));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--hidden", "0", "--hidden must be ≥ 1; got 0.")]
+    [InlineData("--dropout-keep", "1.5", "--dropout-keep must be in (0, 1]; got 1.5.")]
+    [InlineData("--learning-rate", "-1", "--learning-rate must be a finite number > 0; got -1.")]
+    public void OutOfRangeOption_IsRefusedByTheParser_NamingTheOptionAndTheRange(string option, string value, string message)
+    {
+        var (code, output) = Run("train", option, value, "--data", "/nonexistent/never-read.tar.gz");
+        Assert.Equal(1, code);
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("never-read", output);
     }
 }

@@ -90,4 +90,41 @@ public class SolverTests
         Assert.Contains("sgd_momentum", r.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Solver<double>(model, xt, yt, xv, yv, new SolverOptions { LearningRate = -1 }));
     }
+
+    public static TheoryData<SolverOptions, string, string> BadOptions() => new()
+    {
+        { new SolverOptions { UpdateRule = "nesterov" }, "UpdateRule", "sgd, sgd_momentum, rmsprop, adam, adagrad" },
+        { new SolverOptions { LearningRate = 0 }, "LearningRate", "> 0; got 0" },
+        { new SolverOptions { LearningRate = -1e-3 }, "LearningRate", "> 0; got -0.001" },
+        { new SolverOptions { LearningRate = double.NaN }, "LearningRate", "got NaN" },
+        { new SolverOptions { LearningRate = double.PositiveInfinity }, "LearningRate", "finite number > 0" },
+        { new SolverOptions { LearningRateDecay = 0 }, "LearningRateDecay", "(0, 1]; got 0" },
+        { new SolverOptions { LearningRateDecay = 1.5 }, "LearningRateDecay", "(0, 1]; got 1.5" },
+        { new SolverOptions { LearningRateDecay = double.NaN }, "LearningRateDecay", "(0, 1]; got NaN" },
+        { new SolverOptions { BatchSize = 0 }, "BatchSize", "≥ 1; got 0" },
+        { new SolverOptions { NumEpochs = 0 }, "NumEpochs", "≥ 1; got 0" },
+        { new SolverOptions { NumTrainSamples = 0 }, "NumTrainSamples", "≥ 1 or null; got 0" },
+        { new SolverOptions { NumValSamples = -5 }, "NumValSamples", "≥ 1 or null; got -5" },
+        { new SolverOptions { PrintEvery = 0 }, "PrintEvery", "≥ 1; got 0" },
+        { new SolverOptions { Momentum = 1 }, "Momentum", "[0, 1); got 1" },
+        { new SolverOptions { Momentum = -0.1 }, "Momentum", "[0, 1); got -0.1" },
+        { new SolverOptions { DecayRate = double.NaN }, "DecayRate", "[0, 1); got NaN" },
+        { new SolverOptions { Beta1 = 1 }, "Beta1", "[0, 1); got 1" },
+        { new SolverOptions { Beta2 = -1 }, "Beta2", "[0, 1); got -1" },
+        { new SolverOptions { Epsilon = 0 }, "Epsilon", "finite number > 0; got 0" },
+        { new SolverOptions { Epsilon = double.PositiveInfinity }, "Epsilon", "finite number > 0" },
+        { new SolverOptions { CheckpointPath = " " }, "CheckpointPath", "must name a file" },
+        { new SolverOptions { CheckpointPath = "runs/" }, "CheckpointPath", "must name a file" },
+        { new SolverOptions { CheckpointPath = Path.TrimEndingDirectorySeparator(Path.GetTempPath()) }, "CheckpointPath", "not a folder" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void EveryOption_IsValidated_NamingTheValueAndTheRange(SolverOptions options, string field, string message)
+    {
+        var (xt, yt, xv, yv) = Data();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Solver<double>(new LinearSoftmaxModel(12, 4, 0), xt, yt, xv, yv, options));
+        Assert.Equal(field, e.ParamName);
+        Assert.Contains(message, e.Message);
+    }
 }
