@@ -7,5 +7,6 @@ var root = new RootCommand("cifar-simd: train and evaluate CS231n fully-connecte
     EvalCommand.Create(),
     SweepCommand.Create(),
     GradCheckCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
