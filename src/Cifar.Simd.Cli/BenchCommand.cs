@@ -61,8 +61,8 @@ internal static class BenchCommand
         if (s.Threads is { } t) Parallelism.ThreadCount = t;
         int threads = Parallelism.ThreadCount;
         var duration = TimeSpan.FromSeconds(s.Seconds);
-        // The peak probe needs far less time than a workload: its loop never waits for memory.
-        var peakDuration = TimeSpan.FromSeconds(Math.Clamp(s.Seconds / 3, 0.1, 1.0));
+        // The FMA loop never waits for memory, so half a second gives a stable best-of-five even when the workload budget is tiny.
+        var peakDuration = TimeSpan.FromSeconds(Math.Clamp(s.Seconds / 3, 0.5, 1.0));
         console.MarkupLine($"[bold]{Markup.Escape(CpuName() ?? "unknown CPU")}[/], {Environment.ProcessorCount} logical cores, {RuntimeInformation.FrameworkDescription}, GEMM path {Gemm.Path}");
 
         var document = new JsonObject

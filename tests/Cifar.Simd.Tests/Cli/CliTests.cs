@@ -170,6 +170,10 @@ public class CliTests
             Assert.Equal(["X·W 200×50×3072", "odd 509×257×1021"], gemms.Select(g => g!["description"]!.GetValue<string>()));
             Assert.Null(gemms[0]!["samples_per_s"]);
             Assert.Equal(1, gemms[0]!["threads"]!.GetValue<int>());
+
+            (code, output) = Run("bench", "--seconds", "0");
+            Assert.Equal(2, code);
+            Assert.Contains("--seconds must be a positive number", output);
         }
         finally
         {
