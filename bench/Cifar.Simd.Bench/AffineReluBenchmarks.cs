@@ -11,7 +11,8 @@ namespace Cifar.Simd.Bench;
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
-public class AffineReluBenchmarks
+[Config(typeof(ThroughputConfig))]
+public class AffineReluBenchmarks : IThroughputBenchmark
 {
     private Tensor<float> _x = null!, _w = null!, _b = null!, _h = null!;
 
@@ -24,6 +25,18 @@ public class AffineReluBenchmarks
     /// <summary>Hidden units H.</summary>
     [Params(100, 500)]
     public int H { get; set; }
+
+    /// <inheritdoc/>
+    public int Threads => Parallelism.ThreadCount;
+
+    /// <inheritdoc/>
+    public bool IsDouble => false;
+
+    /// <inheritdoc/>
+    public double SamplesPerInvocation => N;
+
+    /// <inheritdoc/>
+    public double FlopsPerInvocation => 2.0 * N * D * H;
 
     /// <summary>Fills the operands with reproducible values.</summary>
     [GlobalSetup]

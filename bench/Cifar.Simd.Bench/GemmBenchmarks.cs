@@ -1,9 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
 using Cifar.Simd.Kernels;
+using Cifar.Simd.Training;
 
 namespace Cifar.Simd.Bench;
 
@@ -13,24 +10,11 @@ public sealed record GemmShape(string Name, int M, int N, int K, bool TransposeA
     /// <summary>Floating-point operations of the product, 2·M·N·K.</summary>
     public double Flops => 2.0 * M * N * K;
 
-    /// <inheritdoc/>
-    public override string ToString() => $"{Name} {M}x{N}x{K}";
-}
-
-/// <summary>
-/// Single-precision GEMM on the three products of a CS231n affine layer (batch 200, D = 3072,
-/// H = 100), a square 1024³ and an odd size, against the row-streaming TensorPrimitives loop the
-/// library used before the packed kernel (the baseline).
-/// </summary>
-[MemoryDiagnoser]
-[MedianColumn]
-[Config(typeof(GemmConfig))]
-public class GemmBenchmarks
-{
-    private float[] _a = [], _b = [], _c = [], _bias = [];
-
-    /// <summary>The problems measured.</summary>
-    public static IEnumerable<GemmShape> Shapes =>
+    /// <summary>
+    /// The three products of a CS231n affine layer with batch 200, D = 3072, H = 100 (X·W with the
+    /// fused bias+ReLU epilogue, Xᵀ·dout, dout·Wᵀ), a square 1024³, and an odd size with a bias epilogue.
+    /// </summary>
+    public static IEnumerable<GemmShape> All =>
     [
         new("X·W", 200, 100, 3072, false, false, GemmEpilogue.BiasRelu),
         new("Xᵀ·dout", 3072, 100, 200, true, false, GemmEpilogue.None),
@@ -39,13 +23,97 @@ public class GemmBenchmarks
         new("odd", 509, 257, 1021, false, false, GemmEpilogue.Bias),
     ];
 
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} {M}x{N}x{K}";
+}
+
+/// <summary>
+/// <c>Gemm.Multiply</c> per shape, SIMD path (every path this CPU supports), precision and thread
+/// count, with GFLOP/s and percent of the measured FMA peak.
+/// </summary>
+[MemoryDiagnoser]
+[MedianColumn]
+[Config(typeof(ThroughputConfig))]
+public class GemmBenchmarks : IThroughputBenchmark
+{
+    private IThroughputWorkload _gemm = null!;
+
+    /// <summary>The problems measured.</summary>
+    public static IEnumerable<GemmShape> Shapes => GemmShape.All;
+
+    /// <summary>The SIMD paths this CPU supports, best first.</summary>
+    public static IEnumerable<SimdPath> Paths => SimdPaths.Supported();
+
     /// <summary>The problem.</summary>
     [ParamsSource(nameof(Shapes))]
     public GemmShape Shape { get; set; } = null!;
 
+    /// <summary>The microkernel's instruction set.</summary>
+    [ParamsSource(nameof(Paths))]
+    public SimdPath Path { get; set; }
+
+    /// <summary>Element type: <c>float</c> or <c>double</c>.</summary>
+    [Params("float", "double")]
+    public string DType { get; set; } = "float";
+
     /// <summary>Worker threads (<see cref="Parallelism.ThreadCount"/>).</summary>
     [Params(1, 2)]
     public int Threads { get; set; }
+
+    /// <inheritdoc/>
+    public bool IsDouble => DType == "double";
+
+    /// <inheritdoc/>
+    public double SamplesPerInvocation => 0;
+
+    /// <inheritdoc/>
+    public double FlopsPerInvocation => Shape.Flops;
+
+    /// <summary>Allocates and fills the operands.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Parallelism.ThreadCount = Threads;
+        var s = Shape;
+        _gemm = IsDouble
+            ? new GemmWorkload<double>(Path, s.Name, s.M, s.N, s.K, s.TransposeA, s.TransposeB, s.Epilogue, seed: 42)
+            : new GemmWorkload<float>(Path, s.Name, s.M, s.N, s.K, s.TransposeA, s.TransposeB, s.Epilogue, seed: 42);
+    }
+
+    /// <summary>The packed, blocked kernel on the chosen path.</summary>
+    [Benchmark]
+    public void Multiply() => _gemm.Step();
+}
+
+/// <summary>
+/// The packed kernel (active path, one thread, float) against the row-streaming TensorPrimitives
+/// loop the library used before it (the baseline), on the same shapes.
+/// </summary>
+[MemoryDiagnoser]
+[MedianColumn]
+[Config(typeof(ThroughputConfig))]
+public class GemmBaselineBenchmarks : IThroughputBenchmark
+{
+    private float[] _a = [], _b = [], _c = [], _bias = [];
+
+    /// <summary>The problems measured.</summary>
+    public static IEnumerable<GemmShape> Shapes => GemmShape.All;
+
+    /// <summary>The problem.</summary>
+    [ParamsSource(nameof(Shapes))]
+    public GemmShape Shape { get; set; } = null!;
+
+    /// <inheritdoc/>
+    public int Threads => 1;
+
+    /// <inheritdoc/>
+    public bool IsDouble => false;
+
+    /// <inheritdoc/>
+    public double SamplesPerInvocation => 0;
+
+    /// <inheritdoc/>
+    public double FlopsPerInvocation => Shape.Flops;
 
     /// <summary>Allocates and fills the operands.</summary>
     [GlobalSetup]
@@ -56,7 +124,7 @@ public class GemmBenchmarks
         _b = Fill(rng, Shape.K * Shape.N);
         _c = new float[Shape.M * Shape.N];
         _bias = Fill(rng, Shape.N);
-        Parallelism.ThreadCount = Threads;
+        Parallelism.ThreadCount = 1;
     }
 
     /// <summary>The packed, blocked kernel on the active <see cref="Gemm.Path"/>.</summary>
@@ -64,7 +132,7 @@ public class GemmBenchmarks
     public void Packed() =>
         Gemm.Multiply<float>(Shape.TransposeA, Shape.TransposeB, Shape.M, Shape.N, Shape.K, _a, _b, _c, Shape.Epilogue, _bias);
 
-    /// <summary>The earlier placeholder: one TensorPrimitives.MultiplyAdd per (row, k), single-threaded.</summary>
+    /// <summary>The earlier placeholder: one TensorPrimitives.MultiplyAdd per (row, k), single-threaded, no epilogue.</summary>
     [Benchmark(Baseline = true)]
     public void RowStreaming()
     {
@@ -90,63 +158,5 @@ public class GemmBenchmarks
         var x = new float[length];
         for (int i = 0; i < length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
         return x;
-    }
-
-    private sealed class GemmConfig : ManualConfig
-    {
-        public GemmConfig()
-        {
-            AddColumn(new GflopsColumn(percentOfPeak: false));
-            AddColumn(new GflopsColumn(percentOfPeak: true));
-        }
-    }
-}
-
-/// <summary>
-/// GFLOP/s = 2·M·N·K / median time, or that as a percentage of this machine's peak: 220 GFLOP/s
-/// float32 per core (AMD Zen 5 here), times the threads a row uses; baseline rows count one thread.
-/// </summary>
-public sealed class GflopsColumn(bool percentOfPeak) : IColumn
-{
-    /// <summary>This machine's float32 peak per core (AMD Zen 5 as measured here), GFLOP/s.</summary>
-    public const double PeakPerCoreGflops = 220;
-
-    /// <inheritdoc/>
-    public string Id => percentOfPeak ? "PctPeak" : "GFLOPs";
-    /// <inheritdoc/>
-    public string ColumnName => percentOfPeak ? "% of peak (220/core)" : "GFLOP/s";
-    /// <inheritdoc/>
-    public bool AlwaysShow => true;
-    /// <inheritdoc/>
-    public ColumnCategory Category => ColumnCategory.Custom;
-    /// <inheritdoc/>
-    public int PriorityInCategory => percentOfPeak ? 1 : 0;
-    /// <inheritdoc/>
-    public bool IsNumeric => true;
-    /// <inheritdoc/>
-    public UnitType UnitType => UnitType.Dimensionless;
-    /// <inheritdoc/>
-    public string Legend => percentOfPeak
-        ? "GFLOP/s as a share of this machine's float32 peak, 220 GFLOP/s per core (Zen 5) × threads used"
-        : "2·M·N·K / median time, in 10⁹ floating-point operations per second";
-
-    /// <inheritdoc/>
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    /// <inheritdoc/>
-    public bool IsAvailable(Summary summary) => true;
-
-    /// <inheritdoc/>
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    /// <inheritdoc/>
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-    {
-        var report = summary[benchmarkCase];
-        if (report?.ResultStatistics is null || benchmarkCase.Parameters["Shape"] is not GemmShape shape) return "-";
-        double gflops = shape.Flops / report.ResultStatistics.Median; // flops per ns = GFLOP/s
-        if (!percentOfPeak) return gflops.ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
-        int threads = benchmarkCase.Descriptor.Baseline ? 1 : (int)benchmarkCase.Parameters["Threads"];
-        return (100 * gflops / (PeakPerCoreGflops * threads)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + "%";
     }
 }

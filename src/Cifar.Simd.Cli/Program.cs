@@ -7,6 +7,7 @@ var root = new RootCommand("cifar-simd: train and evaluate CS231n fully-connecte
     EvalCommand.Create(),
     SweepCommand.Create(),
     GradCheckCommand.Create(),
+    BenchCommand.Create(),
 };
 // Our own signal handling: System.CommandLine's would return 130 two seconds after Ctrl+C, with a checkpoint half written.
 Interruption.Install();

@@ -29,11 +29,17 @@ public class CliTests
 
     private static (int Code, string Output) Run(params string[] args)
     {
+        var (code, stdout, stderr) = RunSeparately(args);
+        return (code, stdout + stderr);
+    }
+
+    private static (int Code, string Stdout, string Stderr) RunSeparately(params string[] args)
+    {
         using var process = Process.Start(StartInfo(args))!;
         var stderr = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(120_000), "cifar-simd did not finish within 2 minutes");
-        return (process.ExitCode, output + stderr.Result);
+        return (process.ExitCode, output, stderr.Result);
     }
 
     private static string TempDir() => Directory.CreateTempSubdirectory("cifar-simd-cli-").FullName;
@@ -121,6 +127,65 @@ public class CliTests
         Assert.True(code == 0, output);
         Assert.Contains("W1", output);
         Assert.Contains("b2", output);
+    }
+
+    [Fact]
+    public void Bench_TwoLayerStep_WritesJsonToStdout()
+    {
+        var (code, stdout, stderr) = RunSeparately("bench", "--workload", "two-layer-step", "--seconds", "0.2", "--json");
+        Assert.True(code == 0, stdout + stderr);
+        // With --json and no file, stdout holds only the document and the table goes to stderr.
+        Assert.Contains("% of peak", stderr);
+        var doc = JsonNode.Parse(stdout)!;
+        Assert.Equal("cifar-simd", doc["impl"]!.GetValue<string>());
+        Assert.True(doc["machine"]!["logical_cores"]!.GetValue<int>() >= 1);
+        var peak = doc["peak"]!;
+        Assert.Equal("float", peak["dtype"]!.GetValue<string>());
+        Assert.True(peak["gflops"]!.GetValue<double>() > 0);
+        var result = Assert.Single(doc["results"]!.AsArray())!;
+        Assert.Equal("two-layer-step", result["workload"]!.GetValue<string>());
+        Assert.Equal(100, result["hidden"]!.GetValue<int>());
+        Assert.Equal(200, result["batch"]!.GetValue<int>());
+        Assert.Equal("float", result["dtype"]!.GetValue<string>());
+        Assert.Equal(Environment.ProcessorCount, result["threads"]!.GetValue<int>());
+        Assert.True(result["repetitions"]!.GetValue<int>() >= 3);
+        double median = result["median_s"]!.GetValue<double>();
+        Assert.InRange(median, result["min_s"]!.GetValue<double>(), result["max_s"]!.GetValue<double>());
+        Assert.Equal(200 / median, result["samples_per_s"]!.GetValue<double>(), 6);
+        double gflops = result["gflops"]!.GetValue<double>();
+        Assert.Equal(2.0 * 200 * (2.0 * 3072 * 100 + 3.0 * 100 * 10) / median / 1e9, gflops, 6);
+        Assert.Equal(100 * gflops / peak["gflops"]!.GetValue<double>(), result["percent_of_peak"]!.GetValue<double>(), 6);
+    }
+
+    [Fact]
+    public void Bench_Peak_AndGemm_WriteJsonFiles()
+    {
+        string dir = TempDir();
+        try
+        {
+            string peakFile = Path.Combine(dir, "peak.json"), gemmFile = Path.Combine(dir, "gemm.json");
+            var (code, output) = Run("bench", "--workload", "peak", "--seconds", "0.05", "--threads", "2", "--dtype", "double", "--json", peakFile);
+            Assert.True(code == 0, output);
+            Assert.Contains("peak GFLOP/s", output);
+            var peaks = JsonNode.Parse(File.ReadAllText(peakFile))!["results"]!.AsArray();
+            Assert.Equal([1, 2], peaks.Select(p => p!["threads"]!.GetValue<int>()));
+            Assert.All(peaks, p => Assert.Equal("double", p!["dtype"]!.GetValue<string>()));
+
+            (code, output) = Run("bench", "--workload", "gemm", "--shape", "x-w", "odd", "--hidden", "50", "--seconds", "0.05", "--threads", "1", "--json", gemmFile);
+            Assert.True(code == 0, output);
+            var gemms = JsonNode.Parse(File.ReadAllText(gemmFile))!["results"]!.AsArray();
+            Assert.Equal(["X·W 200×50×3072", "odd 509×257×1021"], gemms.Select(g => g!["description"]!.GetValue<string>()));
+            Assert.Null(gemms[0]!["samples_per_s"]);
+            Assert.Equal(1, gemms[0]!["threads"]!.GetValue<int>());
+
+            (code, output) = Run("bench", "--seconds", "0");
+            Assert.Equal(2, code);
+            Assert.Contains("--seconds must be a positive number", output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
