@@ -45,6 +45,8 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Tensor<T> _batch, _checkBatch, _checkScores;
     private readonly int[] _batchLabels, _batchIndices, _checkIndices, _checkPredictions;
     private readonly T[] _bestParams;
+    // Views of the check buffers for each partial last-batch size seen, made once so later checks allocate nothing.
+    private readonly Dictionary<int, (Tensor<T> Batch, Tensor<T> Scores)> _partialChecks = [];
 
     /// <summary>Creates a solver; validates the options and that the data fits the model.</summary>
     /// <exception cref="ArgumentException">Shapes or labels do not fit the model, or an option is out of range.</exception>
@@ -198,9 +200,7 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int start = 0; start < n; start += CheckBatchSize)
         {
             int count = Math.Min(CheckBatchSize, n - start);
-            // Full batches reuse the preallocated tensors; only a last partial batch makes views.
-            var batch = count == CheckBatchSize ? _checkBatch : _checkBatch.Slice(0, count);
-            var scores = count == CheckBatchSize ? _checkScores : _checkScores.Slice(0, count);
+            var (batch, scores) = count == CheckBatchSize ? (_checkBatch, _checkScores) : PartialCheck(count);
             var idx = rows.Slice(start, count);
             for (int i = 0; i < count; i++) xm.Row(idx[i]).CopyTo(batch.Row(i));
             Model.Scores(batch, scores);
@@ -208,6 +208,13 @@ public sealed class Solver<T> where T : unmanaged, IFloatingPointIeee754<T>
             for (int i = 0; i < count; i++) if (_checkPredictions[i] == y[idx[i]]) correct++;
         }
         return (double)correct / n;
+    }
+
+    private (Tensor<T> Batch, Tensor<T> Scores) PartialCheck(int count)
+    {
+        if (!_partialChecks.TryGetValue(count, out var views))
+            _partialChecks[count] = views = (_checkBatch.Slice(0, count), _checkScores.Slice(0, count));
+        return views;
     }
 
     private static void Gather(Tensor<T> x, int[] y, ReadOnlySpan<int> indices, Tensor<T> batch, int[] labels)
