@@ -16,7 +16,6 @@ internal abstract class ParallelWork
 internal static class WorkerPool
 {
     private static readonly Lock s_gate = new();
-    private static readonly ManualResetEventSlim s_done = new(false);
     private static Worker[] s_workers = [];
     private static ParallelWork? s_work;
     private static int s_parts;
@@ -35,8 +34,7 @@ internal static class WorkerPool
         s_work = work;
         s_parts = parts;
         s_error = null;
-        s_pending = parts - 1;
-        s_done.Reset();
+        Volatile.Write(ref s_pending, parts - 1);
         for (int i = 1; i < parts; i++) s_workers[i - 1].Go.Release();
         try
         {
@@ -44,8 +42,10 @@ internal static class WorkerPool
         }
         finally
         {
-            // Workers still read the caller's pinned operands, so never return before they finish.
-            if (parts > 1) s_done.Wait();
+            // Workers still read the caller's pinned operands, so never return before they finish. Spinning and yielding,
+            // not blocking: a thread's first block on a wait handle allocates, which would break allocation-free steps.
+            var spin = new SpinWait();
+            while (Volatile.Read(ref s_pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
             s_work = null;
         }
         s_error?.Throw();
@@ -85,7 +85,7 @@ internal static class WorkerPool
                 {
                     s_error = ExceptionDispatchInfo.Capture(e);
                 }
-                if (Interlocked.Decrement(ref s_pending) == 0) s_done.Set();
+                Interlocked.Decrement(ref s_pending);
             }
         }
     }
