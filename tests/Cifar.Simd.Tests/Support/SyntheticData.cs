@@ -1,5 +1,4 @@
 using System.Numerics;
-using Cifar.Simd.Kernels;
 using Cifar.Simd.Random;
 using Cifar.Simd.Tensors;
 
@@ -8,21 +7,24 @@ namespace Cifar.Simd.Tests.Support;
 /// <summary>Learnable synthetic classification data in either element type, for the concurrency and soak tests.</summary>
 internal static class SyntheticData
 {
-    /// <summary>Gaussian rows (N, D) labelled by the argmax of a random linear map, so a net can learn them.</summary>
+    /// <summary>
+    /// Gaussian clusters: row i (D features) is its class's mean plus unit noise, the class drawn uniformly from
+    /// [0, C). Means are drawn with norm about 3, so classes overlap a little and a net has something to learn.
+    /// </summary>
     public static (Tensor<T> X, int[] Y) Blobs<T>(int n, int d, int c, uint seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new NumpyRandom(seed);
-        var w = new double[d * c];
-        rng.Randn(w);
-        var xd = new double[n * d];
-        rng.Randn(xd);
-        var scores = new double[n * c];
-        Gemm.Multiply<double>(false, false, n, c, d, xd, w, scores);
+        var means = new double[c * d];
+        rng.Randn(means, 3.0 / Math.Sqrt(d));
         var y = new int[n];
-        ArgMax.Rows<double>(scores, n, c, y);
         var x = Tensor<T>.Uninitialized(n, d);
-        Span<T> xs = x.AsSpan();
-        for (int i = 0; i < xd.Length; i++) xs[i] = T.CreateChecked(xd[i]);
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = (int)rng.RandInt(0, c);
+            Span<T> row = x.Row(i);
+            ReadOnlySpan<double> mean = means.AsSpan(y[i] * d, d);
+            for (int j = 0; j < d; j++) row[j] = T.CreateChecked(mean[j] + rng.StandardNormal());
+        }
         return (x, y);
     }
 
