@@ -42,8 +42,7 @@ internal static class WorkerPool
         }
         finally
         {
-            // Workers still read the caller's pinned operands, so never return before they finish. Spinning and yielding,
-            // not blocking: a thread's first block on a wait handle allocates, which would break allocation-free steps.
+            // Spin and yield rather than block (a thread's first block on a wait handle allocates); workers still read the operands.
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
             s_work = null;

@@ -22,8 +22,7 @@ public class SteadyStateAllocationTests
     [Fact] public void Solver_FullyConnectedBatchnormDropoutAdam_Double() => SolverEpochsAllocateNothing<double>(fc: true);
     [Fact] public void Solver_TwoLayerNet_Float() => SolverEpochsAllocateNothing<float>(fc: false);
 
-    // Epochs 2–4 (steps, learning-rate decay, accuracy checks with partial last batches, best-parameter copies)
-    // must allocate nothing once epoch 1 has sized every buffer.
+    // Epoch 1 sizes every buffer; epochs 2–4 add decay, checks with partial last batches and best-parameter copies.
     private static void SolverEpochsAllocateNothing<T>(bool fc) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int d = 48, c = 5;
