@@ -42,7 +42,7 @@ public class SoakTests(ITestOutputHelper output)
         Report(sampler, $"Solver, FullyConnectedNet<float> [{Size.Hidden}, {Size.Hidden}] batchnorm + dropout 0.75, Adam: " +
             $"{Size.Train} × {Size.D} train, {Size.Val} val, batch 100, {solver.IterationsPerEpoch} iterations/epoch, {clock.Elapsed.TotalSeconds:F1} s; " +
             $"val acc {solver.BestValAcc:F3}");
-        for (int e = 2; e <= Epochs; e++) Assert.True(sampler.ThreadAllocated(e) == 0, $"epoch {e} allocated {sampler.ThreadAllocated(e)} bytes");
+        AssertNothingAllocatedAfterWarmUp(sampler.ThreadAllocated, "epoch");
         AssertWorkingSetFlat(sampler);
     }
 
@@ -57,7 +57,7 @@ public class SoakTests(ITestOutputHelper output)
         long afterCheck = 0;
         var progress = new InlineProgress<TwoLayerProgress>(p =>
         {
-            // Report k·perEpoch + 1 follows epoch k's accuracy check; report (k + 1)·perEpoch ends the steps before the next.
+            // Report k·perEpoch + 1 comes after epoch k's accuracy check, so the window up to (k + 1)·perEpoch holds only steps.
             if (p.Iteration % perEpoch == 1 % perEpoch) afterCheck = GC.GetAllocatedBytesForCurrentThread();
             if (p.Iteration % perEpoch == 0)
             {
@@ -71,15 +71,22 @@ public class SoakTests(ITestOutputHelper output)
             batchSize: batch, progress: progress);
         Report(sampler, $"TwoLayerNet<float>.Train, H = {Size.Hidden}, SGD: {Size.Train} × {Size.D} train, {Size.Val} val, batch {batch}, " +
             $"{perEpoch} iterations/epoch, {clock.Elapsed.TotalSeconds:F1} s; loss {stats.LossHistory[0]:F3} → {stats.LossHistory[^1]:F3}, final val acc {stats.ValAccHistory[^1]:F3}");
-        long afterWarmUp = 0;
-        for (int e = 2; e <= Epochs; e++)
-        {
-            Assert.True(stepBytes[e] == 0, $"the steps of epoch {e} allocated {stepBytes[e]} bytes");
-            afterWarmUp += sampler.ThreadAllocated(e);
-        }
+        AssertNothingAllocatedAfterWarmUp(e => stepBytes[e], "the steps of epoch");
         // Train's two accuracy histories are Lists that start empty and double as they grow: under 64 bytes an epoch.
-        Assert.True(afterWarmUp < 64L * Epochs, $"epochs 2–{Epochs} allocated {afterWarmUp} bytes");
+        long afterWarmUp = Enumerable.Range(2, Epochs - 1).Sum(e => sampler.ThreadAllocated(e));
+        Assert.True(afterWarmUp < 64L * Epochs + (Long ? 2 * RuntimeOneOffBytes : 0), $"epochs 2–{Epochs} allocated {afterWarmUp} bytes");
         AssertWorkingSetFlat(sampler);
+    }
+
+    // A rare one-off seen on a loaded machine right after an unrequested gen2 GC (144 B, 7,936 B); see docs/reliability.md.
+    private const int RuntimeOneOffBytes = 16 * 1024;
+
+    // At most two one-offs in the long run: an allocation per step or per epoch would show in every epoch anyway.
+    private static void AssertNothingAllocatedAfterWarmUp(Func<int, long> bytes, string what)
+    {
+        var nonZero = Enumerable.Range(2, Epochs - 1).Where(e => bytes(e) != 0).Select(e => $"{what} {e}: {bytes(e)} B").ToList();
+        bool ok = Long ? nonZero.Count <= 2 && Enumerable.Range(2, Epochs - 1).All(e => bytes(e) <= RuntimeOneOffBytes) : nonZero.Count == 0;
+        Assert.True(ok, string.Join("; ", nonZero));
     }
 
     private void Report(MemorySampler sampler, string title) => output.WriteLine(sampler.Table(title));
