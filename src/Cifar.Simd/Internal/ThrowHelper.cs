@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Cifar.Simd.Tensors;
 
 namespace Cifar.Simd;
@@ -22,6 +23,17 @@ internal static class ThrowHelper
             Argument($"{operand} has {actual} elements but {what} needs {needed}.", operand);
     }
 
+    /// <summary>
+    /// The same check with an interpolated description that is formatted only when the check fails,
+    /// so a kernel that passes its checks allocates nothing.
+    /// </summary>
+    public static void CheckLength(int actual, long needed, string operand,
+        [InterpolatedStringHandlerArgument(nameof(actual), nameof(needed))] ref LengthCheckMessage what)
+    {
+        if (actual < needed)
+            Argument($"{operand} has {actual} elements but {what.ToStringAndClear()} needs {needed}.", operand);
+    }
+
     /// <summary>Checks two shapes are equal, naming both when they are not.</summary>
     public static void CheckSameShape(Shape expected, Shape actual, string expectedName, string actualName)
     {
@@ -42,4 +54,33 @@ internal static class ThrowHelper
         if ((uint)label >= (uint)numClasses)
             Argument($"{operand}[{index}] = {label} is not a class label in [0, {numClasses}) (C = {numClasses}).", operand);
     }
+}
+
+/// <summary>
+/// The description argument of <see cref="ThrowHelper.CheckLength(int, long, string, ref LengthCheckMessage)"/>:
+/// the compiler skips every formatting call when the length suffices, so passing checks build no string.
+/// </summary>
+[InterpolatedStringHandler]
+internal ref struct LengthCheckMessage
+{
+    private DefaultInterpolatedStringHandler _inner;
+
+    /// <summary>Starts a message only when <paramref name="actual"/> &lt; <paramref name="needed"/>.</summary>
+    public LengthCheckMessage(int literalLength, int formattedCount, int actual, long needed, out bool shouldAppend)
+    {
+        shouldAppend = actual < needed;
+        _inner = shouldAppend ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    /// <summary>Appends literal text.</summary>
+    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+    /// <summary>Appends a formatted value.</summary>
+    public void AppendFormatted<TValue>(TValue value) => _inner.AppendFormatted(value);
+
+    /// <summary>Appends a formatted value with a format string.</summary>
+    public void AppendFormatted<TValue>(TValue value, string? format) => _inner.AppendFormatted(value, format);
+
+    /// <summary>The message built so far.</summary>
+    public string ToStringAndClear() => _inner.ToStringAndClear();
 }

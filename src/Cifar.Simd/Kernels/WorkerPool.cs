@@ -20,7 +20,6 @@ internal static class WorkerPool
     // About 0.2 ms: longer than the gaps between the parallel GEMMs of one training step, short enough not to matter when idle.
     private static readonly long s_spinTicks = Stopwatch.Frequency / 5000;
     private static readonly Lock s_gate = new();
-    private static readonly ManualResetEventSlim s_done = new(false);
     private static Worker[] s_workers = [];
     private static ParallelWork? s_work;
     private static int s_parts;
@@ -39,8 +38,7 @@ internal static class WorkerPool
         s_work = work;
         s_parts = parts;
         s_error = null;
-        s_pending = parts - 1;
-        s_done.Reset();
+        Volatile.Write(ref s_pending, parts - 1);
         for (int i = 1; i < parts; i++) s_workers[i - 1].Go.Release();
         try
         {
@@ -48,21 +46,12 @@ internal static class WorkerPool
         }
         finally
         {
-            // Workers still read the caller's pinned operands, so never return before they finish.
-            if (parts > 1) WaitForWorkers();
+            // Spin and yield rather than block (a thread's first block on a wait handle allocates); workers still read the operands.
+            var spin = new SpinWait();
+            while (Volatile.Read(ref s_pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
             s_work = null;
         }
         s_error?.Throw();
-    }
-
-    private static void WaitForWorkers()
-    {
-        long deadline = Stopwatch.GetTimestamp() + s_spinTicks;
-        while (Volatile.Read(ref s_pending) != 0 && SpinsAllowed() && Stopwatch.GetTimestamp() <= deadline)
-            Thread.SpinWait(20);
-        // Always wait for the event too: the last worker sets it just after its decrement, and a set
-        // arriving after the next region's Reset would let that region return before its workers finish.
-        s_done.Wait();
     }
 
     // Spinning only pays when every worker and the caller can have a core of their own.
@@ -102,7 +91,7 @@ internal static class WorkerPool
                 {
                     s_error = ExceptionDispatchInfo.Capture(e);
                 }
-                if (Interlocked.Decrement(ref s_pending) == 0) s_done.Set();
+                Interlocked.Decrement(ref s_pending);
             }
         }
 

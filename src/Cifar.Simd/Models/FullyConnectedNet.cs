@@ -25,8 +25,18 @@ public enum Normalization
 /// numpy-compatible generator, biases and beta are zero, gamma one — so a seeded model equals numpy's. Dropout masks
 /// come from the same generator (or, with <c>dropoutSeed</c>, from one reseeded on every pass as CS231n does).
 /// Buffers are allocated once per batch size; a warmed-up training step allocates nothing and never computes the
-/// gradient with respect to the input images. Not safe for concurrent use from several threads.
+/// gradient with respect to the input images.
 /// </summary>
+/// <remarks>
+/// Thread safety: inference — <see cref="Scores"/>, both <c>Predict</c> overloads and <see cref="Loss(Tensor{T})"/>,
+/// all in test mode (batchnorm reads its running statistics, dropout is off) — may run on any number of threads at
+/// once, each with its own inputs and outputs, and gives bitwise the same results as serial calls; each caller in
+/// flight borrows its own activation buffers from a small pool, so warmed-up calls allocate nothing. Training —
+/// <see cref="Loss(Tensor{T}, ReadOnlySpan{int})"/> (which also updates the batchnorm running statistics and draws
+/// dropout masks), and any write to <see cref="Parameters"/>, <see cref="BnParams"/>, <see cref="Reg"/> or
+/// <see cref="Random"/> — must not overlap any other call on the same model. Separate models can train on separate
+/// threads at once.
+/// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -37,6 +47,8 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     private readonly Dictionary<(int N, bool Train), Workspace> _workspaces = [];
     private readonly Dictionary<string, Tensor<T>> _gradients = [];
     private readonly T _eps = T.CreateChecked(1e-5);
+    private readonly LayerParams[] _params;      // each layer's parameter indices, so lookups build no name strings
+    private readonly ScratchPool<Workspace> _inference;
 
     /// <summary>Creates the net.</summary>
     /// <param name="hiddenDims">Widths of the hidden layers (each ≥ 1; may be empty for a softmax classifier).</param>
@@ -94,7 +106,18 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         for (int i = 0; i < _bnParams.Length; i++)
             _bnParams[i] = new BatchnormParam<T> { RunningMean = Tensor<T>.Zeros(_dims[i + 1]), RunningVar = Tensor<T>.Zeros(_dims[i + 1]) };
         foreach (var name in Parameters.Names) _gradients[name] = Parameters.Gradient(name);
+        _params = new LayerParams[NumLayers];
+        for (int i = 0; i < NumLayers; i++)
+        {
+            bool normed = normalization != Normalization.None && i < NumLayers - 1;
+            _params[i] = new LayerParams(Parameters.IndexOf($"W{i + 1}"), Parameters.IndexOf($"b{i + 1}"),
+                normed ? Parameters.IndexOf($"gamma{i + 1}") : -1, normed ? Parameters.IndexOf($"beta{i + 1}") : -1);
+        }
+        _inference = new ScratchPool<Workspace>(() => new Workspace(InferenceChunk, _dims, Normalization, dropout: false, train: false));
     }
+
+    // Positions of one affine layer's parameters in the ParameterSet; gamma and beta are -1 without normalization.
+    private readonly record struct LayerParams(int W, int B, int Gamma, int Beta);
 
     private static void CheckSize(int value, string name)
     {
@@ -191,10 +214,10 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
             input = ws.Out[l].AsSpan(0, n * _dims[l + 1]);
         }
         Span<T> scores = ws.Scores.AsSpan(0, n * c);
-        Gemm.Multiply(false, false, n, c, _dims[last], input, p[$"W{last + 1}"].AsReadOnlySpan(), scores, GemmEpilogue.Bias, p[$"b{last + 1}"].AsReadOnlySpan());
+        Gemm.Multiply(false, false, n, c, _dims[last], input, p[_params[last].W].AsReadOnlySpan(), scores, GemmEpilogue.Bias, p[_params[last].B].AsReadOnlySpan());
         double loss = double.CreateChecked(Layer.SoftmaxLoss<T>(scores, y, scores, n, c)); // scores now hold dscores
         double sumW2 = 0;
-        for (int l = 0; l <= last; l++) sumW2 += double.CreateChecked(TensorPrimitives.SumOfSquares(p[$"W{l + 1}"].AsReadOnlySpan()));
+        for (int l = 0; l <= last; l++) sumW2 += double.CreateChecked(TensorPrimitives.SumOfSquares(p[_params[l].W].AsReadOnlySpan()));
         loss += 0.5 * Reg * sumW2;
 
         // Backward, from the top; upstream holds dL/d(output of layer l).
@@ -208,14 +231,14 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
             if (l == last)
             {
                 da = scores;
-                Reductions.ColumnSums<T>(da, p.Gradient($"b{l + 1}").AsSpan(), n, dOut);
+                Reductions.ColumnSums<T>(da, p.Gradient(_params[l].B).AsSpan(), n, dOut);
             }
             else
             {
                 da = BackwardHidden(ws, l, upstream, n);
             }
-            Span<T> dw = p.Gradient($"W{l + 1}").AsSpan();
-            ReadOnlySpan<T> w = p[$"W{l + 1}"].AsReadOnlySpan();
+            Span<T> dw = p.Gradient(_params[l].W).AsSpan();
+            ReadOnlySpan<T> w = p[_params[l].W].AsReadOnlySpan();
             Gemm.Multiply<T>(true, false, dIn, dOut, n, layerInput, da, dw); // (dIn, dOut) = Xᵀ·dA
             TensorPrimitives.MultiplyAdd(w, reg, dw, dw);
             if (l == 0) break; // no gradient with respect to the images
@@ -231,7 +254,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     {
         var p = Parameters;
         int dIn = _dims[l], dOut = _dims[l + 1];
-        ReadOnlySpan<T> w = p[$"W{l + 1}"].AsReadOnlySpan(), b = p[$"b{l + 1}"].AsReadOnlySpan();
+        ReadOnlySpan<T> w = p[_params[l].W].AsReadOnlySpan(), b = p[_params[l].B].AsReadOnlySpan();
         Span<T> h = ws.Relu[l].AsSpan(0, n * dOut); // (N, dOut) ReLU output, also the backward mask
         if (Normalization == Normalization.None)
         {
@@ -241,7 +264,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         {
             Span<T> a = ws.Affine[l].AsSpan(0, n * dOut);
             Gemm.Multiply(false, false, n, dOut, dIn, input, w, a, GemmEpilogue.Bias, b);
-            ReadOnlySpan<T> gamma = p[$"gamma{l + 1}"].AsReadOnlySpan(), beta = p[$"beta{l + 1}"].AsReadOnlySpan();
+            ReadOnlySpan<T> gamma = p[_params[l].Gamma].AsReadOnlySpan(), beta = p[_params[l].Beta].AsReadOnlySpan();
             Span<T> xhat = ws.XHat[l].AsSpan(0, n * dOut);
             if (Normalization == Normalization.Layernorm)
             {
@@ -286,7 +309,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
             Layer.DropoutBackward<T>(upstream, ws.Mask[l].AsSpan(0, n * d), dh);
             upstream = dh;
         }
-        Span<T> db = p.Gradient($"b{l + 1}").AsSpan();
+        Span<T> db = p.Gradient(_params[l].B).AsSpan();
         ReadOnlySpan<T> h = ws.Relu[l].AsSpan(0, n * d);
         if (Normalization == Normalization.None)
         {
@@ -296,8 +319,8 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         }
         Elementwise.ReluBackward<T>(upstream, h, dh);
         Span<T> da = ws.Grad2.AsSpan(0, n * d);
-        ReadOnlySpan<T> xhat = ws.XHat[l].AsSpan(0, n * d), gamma = p[$"gamma{l + 1}"].AsReadOnlySpan();
-        Span<T> dgamma = p.Gradient($"gamma{l + 1}").AsSpan(), dbeta = p.Gradient($"beta{l + 1}").AsSpan();
+        ReadOnlySpan<T> xhat = ws.XHat[l].AsSpan(0, n * d), gamma = p[_params[l].Gamma].AsReadOnlySpan();
+        Span<T> dgamma = p.Gradient(_params[l].Gamma).AsSpan(), dbeta = p.Gradient(_params[l].Beta).AsSpan();
         if (Normalization == Normalization.Layernorm)
             Layer.LayernormBackward<T>(dh, xhat, ws.InvStd[l].AsSpan(0, n), gamma, da, dgamma, dbeta, n, d);
         else
@@ -307,34 +330,75 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     }
 
     /// <inheritdoc/>
+    /// <remarks>Safe to call from many threads at once (see the class remarks); allocates nothing once warmed up.</remarks>
     public void Scores(Tensor<T> x, Tensor<T> scores)
     {
         CheckInput(x);
         ClassifierChecks.Scores(x, scores, NumClasses);
-        int n = x.Rows, c = NumClasses, last = NumLayers - 1;
-        var p = Parameters;
-        var ws = WorkspaceFor(InferenceChunk, train: false);
-        for (int start = 0; start < n; start += InferenceChunk)
+        int n = x.Rows, c = NumClasses;
+        var ws = _inference.Rent();
+        try
         {
-            int rows = Math.Min(InferenceChunk, n - start);
-            ReadOnlySpan<T> input = x.AsReadOnlySpan().Slice(start * InputSize, rows * InputSize);
-            for (int l = 0; l < last; l++)
+            for (int start = 0; start < n; start += InferenceChunk)
             {
-                Forward(ws, l, input, rows, train: false);
-                input = ws.Out[l].AsSpan(0, rows * _dims[l + 1]);
+                int rows = Math.Min(InferenceChunk, n - start);
+                ForwardChunk(ws, x, start, rows, scores.AsSpan().Slice(start * c, rows * c));
             }
-            Gemm.Multiply(false, false, rows, c, _dims[last], input, p[$"W{last + 1}"].AsReadOnlySpan(),
-                scores.AsSpan().Slice(start * c, rows * c), GemmEpilogue.Bias, p[$"b{last + 1}"].AsReadOnlySpan());
+        }
+        finally
+        {
+            _inference.Return(ws);
         }
     }
 
-    /// <summary>The predicted class of each row of <paramref name="x"/> (test mode).</summary>
+    // Test-mode forward of rows [start, start + rows) of x (rows ≤ InferenceChunk) through every layer into scores (rows, C).
+    private void ForwardChunk(Workspace ws, Tensor<T> x, int start, int rows, Span<T> scores)
+    {
+        int last = NumLayers - 1;
+        var p = Parameters;
+        ReadOnlySpan<T> input = x.AsReadOnlySpan().Slice(start * InputSize, rows * InputSize);
+        for (int l = 0; l < last; l++)
+        {
+            Forward(ws, l, input, rows, train: false);
+            input = ws.Out[l].AsSpan(0, rows * _dims[l + 1]);
+        }
+        Gemm.Multiply(false, false, rows, NumClasses, _dims[last], input, p[_params[last].W].AsReadOnlySpan(),
+            scores, GemmEpilogue.Bias, p[_params[last].B].AsReadOnlySpan());
+    }
+
+    /// <summary>The predicted class of each row of <paramref name="x"/> (N, D), in test mode.</summary>
+    /// <remarks>Safe to call from many threads at once; allocates only the returned array.</remarks>
     public int[] Predict(Tensor<T> x)
     {
-        var scores = Loss(x);
+        CheckInput(x);
         var predictions = new int[x.Rows];
-        ArgMax.Rows<T>(scores.AsReadOnlySpan(), x.Rows, NumClasses, predictions);
+        Predict(x, predictions);
         return predictions;
+    }
+
+    /// <summary>Writes the test-mode predicted class of each row of <paramref name="x"/> (N, D) into <paramref name="predictions"/> (N,).</summary>
+    /// <remarks>Safe to call from many threads at once; allocates nothing once warmed up.</remarks>
+    /// <exception cref="ArgumentException">x is not (N, D) with N ≥ 1, or <paramref name="predictions"/> is shorter than N.</exception>
+    public void Predict(Tensor<T> x, Span<int> predictions)
+    {
+        CheckInput(x);
+        int n = x.Rows, c = NumClasses;
+        ThrowHelper.CheckLength(predictions.Length, n, nameof(predictions), $"one prediction per row of x (N = {n})");
+        var ws = _inference.Rent();
+        try
+        {
+            for (int start = 0; start < n; start += InferenceChunk)
+            {
+                int rows = Math.Min(InferenceChunk, n - start);
+                Span<T> scores = ws.Scores.AsSpan(0, rows * c);
+                ForwardChunk(ws, x, start, rows, scores);
+                ArgMax.Rows<T>(scores, rows, c, predictions.Slice(start, rows));
+            }
+        }
+        finally
+        {
+            _inference.Return(ws);
+        }
     }
 
     private void CheckInput(Tensor<T> x) => ClassifierChecks.Input(x, InputSize);

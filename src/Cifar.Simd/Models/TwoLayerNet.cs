@@ -26,14 +26,23 @@ public readonly record struct TwoLayerProgress(int Iteration, int NumIterations,
 /// <c>b2</c> (C,) live in one <see cref="ParameterSet{T}"/>; W is drawn as <c>std·randn</c> from the
 /// model's numpy-compatible generator (W1 first, then W2), so a seeded model equals numpy's.
 /// Buffers for each batch size are allocated on first use and reused, so a warmed-up training
-/// step allocates nothing. Not safe for concurrent use from several threads.
+/// step allocates nothing.
 /// </summary>
+/// <remarks>
+/// Thread safety: inference — <see cref="Scores"/>, both <c>Predict</c> overloads and <see cref="Loss(Tensor{T})"/> —
+/// may run on any number of threads at once, each with its own inputs and outputs, and gives bitwise the same results
+/// as serial calls; each caller in flight borrows its own scratch buffers from a small pool, so warmed-up calls
+/// allocate nothing. Training — <see cref="Loss(Tensor{T}, ReadOnlySpan{int}, double)"/>, <see cref="Train"/>, and any
+/// write to <see cref="Parameters"/>, <see cref="Reg"/> or <see cref="Random"/> — must not overlap any other call on
+/// the same model. Separate models can train on separate threads at once.
+/// </remarks>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private const int InferenceChunk = 256;
     private readonly Dictionary<int, Workspace> _workspaces = [];
     private readonly Dictionary<string, Tensor<T>> _gradients = [];
+    private readonly ScratchPool<InferenceScratch> _inference;
 
     /// <summary>Creates the net; W = <paramref name="std"/>·randn, b = 0, drawn from a generator seeded with <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is &lt; 1 or std is negative or not finite.</exception>
@@ -52,6 +61,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         RandnInto(Parameters["W1"].AsSpan(), std);
         RandnInto(Parameters["W2"].AsSpan(), std);
         foreach (var name in Parameters.Names) _gradients[name] = Parameters.Gradient(name);
+        _inference = new ScratchPool<InferenceScratch>(() => new InferenceScratch(hiddenSize, numClasses));
     }
 
     private static void CheckSize(int value, string name)
@@ -141,38 +151,71 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     }
 
     /// <inheritdoc/>
+    /// <remarks>Safe to call from many threads at once (see the class remarks); allocates nothing once warmed up.</remarks>
     public void Scores(Tensor<T> x, Tensor<T> scores)
     {
         CheckInput(x);
         ClassifierChecks.Scores(x, scores, NumClasses);
-        var p = Parameters;
-        int n = x.Rows;
-        ReadOnlySpan<T> xs = x.AsReadOnlySpan();
-        for (int start = 0; start < n; start += InferenceChunk)
+        int n = x.Rows, c = NumClasses;
+        var scratch = _inference.Rent();
+        try
         {
-            int rows = Math.Min(InferenceChunk, n - start);
-            var ws = WorkspaceFor(InferenceChunk);
-            Span<T> hidden = ws.Hidden.AsSpan(0, rows * HiddenSize);
-            Gemm.Multiply(false, false, rows, HiddenSize, InputSize, xs.Slice(start * InputSize, rows * InputSize), p["W1"].AsReadOnlySpan(),
-                hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
-            Gemm.Multiply<T>(false, false, rows, NumClasses, HiddenSize, hidden, p["W2"].AsReadOnlySpan(),
-                scores.AsSpan().Slice(start * NumClasses, rows * NumClasses), GemmEpilogue.Bias, p["b2"].AsReadOnlySpan());
+            for (int start = 0; start < n; start += InferenceChunk)
+            {
+                int rows = Math.Min(InferenceChunk, n - start);
+                ForwardChunk(x, start, rows, scratch.Hidden, scores.AsSpan().Slice(start * c, rows * c));
+            }
+        }
+        finally
+        {
+            _inference.Return(scratch);
         }
     }
 
+    // Test-mode forward of rows [start, start + rows) of x (rows ≤ InferenceChunk): hidden (rows, H), then scores (rows, C).
+    private void ForwardChunk(Tensor<T> x, int start, int rows, Span<T> hiddenBuffer, Span<T> scores)
+    {
+        var p = Parameters;
+        Span<T> hidden = hiddenBuffer.Slice(0, rows * HiddenSize);
+        Gemm.Multiply(false, false, rows, HiddenSize, InputSize, x.AsReadOnlySpan().Slice(start * InputSize, rows * InputSize),
+            p["W1"].AsReadOnlySpan(), hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
+        Gemm.Multiply<T>(false, false, rows, NumClasses, HiddenSize, hidden, p["W2"].AsReadOnlySpan(),
+            scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan());
+    }
+
     /// <summary>CS231n's <c>predict(X)</c>: the argmax class of each row of <paramref name="x"/> (N, D).</summary>
+    /// <remarks>Safe to call from many threads at once; allocates only the returned array.</remarks>
     public int[] Predict(Tensor<T> x)
     {
+        CheckInput(x);
         var predictions = new int[x.Rows];
         Predict(x, predictions);
         return predictions;
     }
 
-    /// <summary>Writes the predicted class of each row of <paramref name="x"/> into <paramref name="predictions"/>.</summary>
+    /// <summary>Writes the predicted class of each row of <paramref name="x"/> (N, D) into <paramref name="predictions"/> (N,).</summary>
+    /// <remarks>Safe to call from many threads at once; allocates nothing once warmed up.</remarks>
+    /// <exception cref="ArgumentException">x is not (N, D) with N ≥ 1, or <paramref name="predictions"/> is shorter than N.</exception>
     public void Predict(Tensor<T> x, Span<int> predictions)
     {
         CheckInput(x);
-        PredictInto(x, Tensor<T>.Uninitialized(x.Rows, NumClasses), predictions);
+        int n = x.Rows, c = NumClasses;
+        ThrowHelper.CheckLength(predictions.Length, n, nameof(predictions), $"one prediction per row of x (N = {n})");
+        var scratch = _inference.Rent();
+        try
+        {
+            for (int start = 0; start < n; start += InferenceChunk)
+            {
+                int rows = Math.Min(InferenceChunk, n - start);
+                Span<T> scores = scratch.Scores.AsSpan(0, rows * c);
+                ForwardChunk(x, start, rows, scratch.Hidden, scores);
+                ArgMax.Rows<T>(scores, rows, c, predictions.Slice(start, rows));
+            }
+        }
+        finally
+        {
+            _inference.Return(scratch);
+        }
     }
 
     /// <summary>
@@ -281,6 +324,13 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         if (!_workspaces.TryGetValue(n, out var ws))
             _workspaces[n] = ws = new Workspace(n, HiddenSize, NumClasses);
         return ws;
+    }
+
+    // One inference caller's buffers for a chunk of rows; the pool hands each caller in flight its own.
+    private sealed class InferenceScratch(int h, int c)
+    {
+        public readonly T[] Hidden = GC.AllocateUninitializedArray<T>(InferenceChunk * h, pinned: true); // (chunk, H)
+        public readonly T[] Scores = GC.AllocateUninitializedArray<T>(InferenceChunk * c, pinned: true); // (chunk, C)
     }
 
     // Every activation and gradient one batch size needs, allocated once.

@@ -57,6 +57,8 @@ public sealed partial class Solver<T> where T : unmanaged, IFloatingPointIeee754
     private bool _bestSwappedIn;
     // Where and at which iteration the last checkpoint went, so a cancel right after an epoch's end does not write it twice.
     private (string? Path, int Iteration) _lastCheckpoint = (null, -1);
+    // Views of the check buffers for each partial last-batch size seen, made once so later checks allocate nothing.
+    private readonly Dictionary<int, (Tensor<T> Batch, Tensor<T> Scores)> _partialChecks = [];
 
     /// <summary>Creates a solver; validates the options and that the data fits the model.</summary>
     /// <exception cref="ArgumentException">Shapes or labels do not fit the model, or an option is out of range.</exception>
@@ -256,9 +258,7 @@ public sealed partial class Solver<T> where T : unmanaged, IFloatingPointIeee754
         for (int start = 0; start < n; start += CheckBatchSize)
         {
             int count = Math.Min(CheckBatchSize, n - start);
-            // Full batches reuse the preallocated tensors; only a last partial batch makes views.
-            var batch = count == CheckBatchSize ? _checkBatch : _checkBatch.Slice(0, count);
-            var scores = count == CheckBatchSize ? _checkScores : _checkScores.Slice(0, count);
+            var (batch, scores) = count == CheckBatchSize ? (_checkBatch, _checkScores) : PartialCheck(count);
             var idx = rows.Slice(start, count);
             for (int i = 0; i < count; i++) xm.Row(idx[i]).CopyTo(batch.Row(i));
             Model.Scores(batch, scores);
@@ -266,6 +266,13 @@ public sealed partial class Solver<T> where T : unmanaged, IFloatingPointIeee754
             for (int i = 0; i < count; i++) if (_checkPredictions[i] == y[idx[i]]) correct++;
         }
         return (double)correct / n;
+    }
+
+    private (Tensor<T> Batch, Tensor<T> Scores) PartialCheck(int count)
+    {
+        if (!_partialChecks.TryGetValue(count, out var views))
+            _partialChecks[count] = views = (_checkBatch.Slice(0, count), _checkScores.Slice(0, count));
+        return views;
     }
 
     private static void Gather(Tensor<T> x, int[] y, ReadOnlySpan<int> indices, Tensor<T> batch, int[] labels)
