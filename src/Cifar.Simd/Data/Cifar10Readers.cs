@@ -139,11 +139,18 @@ public static partial class Cifar10
             ?? throw CifarFormatError.Create(name, "the pickle does not hold a dict.");
         var list = Field<List<object>>(dict, "label_names", "list", name);
         if (dict.Items.TryGetValue("num_vis", out var vis) && vis is not (long)Features)
-            throw CifarFormatError.Create(name, $"num_vis is {vis}; CIFAR-10 images have {Features} values.");
-        var names = new string[list.Count];
-        for (int i = 0; i < names.Length; i++)
-            names[i] = list[i] is PickleBytes s ? s.Text : throw CifarFormatError.Create(name, $"label_names[{i}] is a {TypeName(list[i])}, not a str.");
-        return CheckLabelNames(names, name);
+            throw CifarFormatError.Create(name, $"num_vis is {(vis is long v ? v.ToString() : TypeName(vis))}; CIFAR-10 images have {Features} values.");
+        if (list.Count < Classes)
+            throw CifarFormatError.Create(name, $"it lists {list.Count} label names; CIFAR-10 has {Classes}.");
+        // Only the names used are decoded: a hostile list can hold the same long string many times.
+        var names = new string[Classes];
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not PickleBytes s)
+                throw CifarFormatError.Create(name, $"label_names[{i}] is a {TypeName(list[i])}, not a str.");
+            if (i < Classes) names[i] = s.Text;
+        }
+        return names;
     }
 
     private static string[] CheckLabelNames(string[] names, string name) =>
