@@ -135,13 +135,17 @@ public sealed class FuzzRunner : IDisposable
     /// <paramref name="read"/>, must finish within the deadline, and may allocate at most <paramref name="allocationBudget"/>
     /// of its length. Returns the totals.
     /// </summary>
-    public FuzzStats Check(ByteFuzzer fuzzer, int cases, Func<byte[], bool> read, Func<int, long> allocationBudget)
+    public FuzzStats Check(ByteFuzzer fuzzer, int cases, Func<byte[], bool> read, Func<int, long> allocationBudget) =>
+        Check(fuzzer, cases, (_, bytes) => read(bytes), allocationBudget);
+
+    /// <summary>As <see cref="Check(ByteFuzzer, int, Func{byte[], bool}, Func{int, long})"/>, for a read that also needs the case (its base, say).</summary>
+    public FuzzStats Check(ByteFuzzer fuzzer, int cases, Func<FuzzCase, byte[], bool> read, Func<int, long> allocationBudget)
     {
         var stats = new FuzzStats();
         var property = Prop.ForAll(fuzzer.Cases.ToArbitrary(), c =>
         {
             byte[] bytes = fuzzer.Apply(c);
-            var outcome = Run(() => read(bytes));
+            var outcome = Run(() => read(c, bytes));
             long budget = allocationBudget(bytes.Length);
             Assert.True(outcome.AllocatedBytes <= budget,
                 $"the read allocated {outcome.AllocatedBytes:N0} bytes for a {bytes.Length:N0}-byte input (budget {budget:N0})");
