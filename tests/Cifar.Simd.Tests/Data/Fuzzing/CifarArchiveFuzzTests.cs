@@ -171,9 +171,9 @@ public sealed class CifarArchiveFuzzTests(ITestOutputHelper output) : IDisposabl
     public void Extractor_on_mutated_archives_ends_in_success_or_InvalidDataException()
     {
         using var runner = new FuzzRunner();
-        var tarStats = runner.Check(BinaryTarFuzzer, FuzzSettings.Cases(250, 12_000), tar => Extract(CifarTestData.Gzip(tar)), n => LoadBudget(n, gzip: true));
+        var tarStats = runner.Check(BinaryTarFuzzer, FuzzSettings.Cases(150, 12_000), tar => Extract(CifarTestData.Gzip(tar)), n => LoadBudget(n, gzip: true));
         output.WriteLine($"Cifar10Extractor, tar edits then gzip: {tarStats}");
-        var gzipStats = runner.Check(GzipFuzzer, FuzzSettings.Cases(150, 8_000), Extract, n => LoadBudget(n, gzip: true));
+        var gzipStats = runner.Check(GzipFuzzer, FuzzSettings.Cases(100, 8_000), Extract, n => LoadBudget(n, gzip: true));
         output.WriteLine($"Cifar10Extractor, gzip edits: {gzipStats}");
         Assert.True(tarStats.Accepted > 0 && tarStats.Refused > 0 && gzipStats.Refused > 0);
     }
