@@ -137,6 +137,12 @@ internal sealed class TarMetadataGuardStream(Stream inner) : Stream
         if (type is (byte)'x' or (byte)'g' or (byte)'L' or (byte)'K' && size > MaxMetadataBytes)
             throw new InvalidDataException($"a {(type is (byte)'L' or (byte)'K' ? "GNU long-name" : "pax")} entry declares {size:N0} bytes, more than the {MaxMetadataBytes:N0} such an entry may have");
         long dataStart = _position + Block;
+        if (size > long.MaxValue - dataStart - Block)
+        {
+            // No stream holds that much; TarReader's own read of the data fails.
+            _nextHeader = -1;
+            return;
+        }
         if (type == (byte)'x')
         {
             _pax.SetLength(0);

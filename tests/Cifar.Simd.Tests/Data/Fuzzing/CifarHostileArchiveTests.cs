@@ -115,6 +115,21 @@ public sealed class CifarHostileArchiveTests : IDisposable
         ExtractRefused([.. tar]);
     }
 
+    // A base-256 size of 2^63 - 1 parses for TarReader; the guard stops following the layout there rather than overflow.
+    [Fact]
+    public void A_base_256_size_of_long_MaxValue_is_refused_as_InvalidDataException()
+    {
+        var tar = new List<byte>(ValidTar());
+        tar[124] = 0x80;
+        for (int i = 125; i < 136; i++) tar[i] = i < 128 ? (byte)0 : (byte)0xFF;
+        tar[128] = 0x7F;
+        tar[156] = (byte)'0';
+        TarEdits.FixChecksum(tar, 0);
+        var (error, allocated) = LoadRefused([.. tar], gzip: false);
+        Assert.DoesNotContain("Specified argument", error.Message);
+        Assert.True(allocated < SmallAllocation, $"allocated {allocated:N0} bytes");
+    }
+
     // Found by reading TarReader: a GNU sparse entry ('S') made it throw NotSupportedException.
     [Fact]
     public void A_sparse_entry_is_refused_as_InvalidDataException()
