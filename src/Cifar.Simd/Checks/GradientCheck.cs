@@ -12,6 +12,7 @@ public static class GradientCheck
     /// The numerical gradient of a scalar function, <c>grad[i] = (f(x + h·e_i) − f(x − h·e_i)) / 2h</c>
     /// (<c>eval_numerical_gradient</c>). x: (K,) is modified during the call and restored; returns (K,).
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">h is not a finite number &gt; 0.</exception>
     public static double[] EvalNumericalGradient(Func<double[], double> f, double[] x, double h = 1e-5)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -25,6 +26,7 @@ public static class GradientCheck
     /// The numerical gradient of a scalar function of a tensor (<c>eval_numerical_gradient</c>):
     /// <c>grad[i] = (f(x + h·e_i) − f(x − h·e_i)) / 2h</c>. x is modified during the call and restored; returns the shape of x.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">h is not a finite number &gt; 0.</exception>
     public static Tensor<double> EvalNumericalGradient(Func<Tensor<double>, double> f, Tensor<double> x, double h = 1e-5)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -40,6 +42,7 @@ public static class GradientCheck
     /// x: (K,) is modified during the call and restored; df: the length of f's output; returns (K,).
     /// </summary>
     /// <exception cref="ArgumentException">f's output length differs from df's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">h is not a finite number &gt; 0.</exception>
     public static double[] EvalNumericalGradientArray(Func<double[], double[]> f, double[] x, double[] df, double h = 1e-5)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -55,6 +58,7 @@ public static class GradientCheck
     /// x is modified during the call and restored; df: f's output shape; returns the shape of x.
     /// </summary>
     /// <exception cref="ArgumentException">f's output length differs from df's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">h is not a finite number &gt; 0.</exception>
     public static Tensor<double> EvalNumericalGradientArray(Func<Tensor<double>, Tensor<double>> f, Tensor<double> x, Tensor<double> df, double h = 1e-5)
     {
         ArgumentNullException.ThrowIfNull(f);
@@ -68,6 +72,7 @@ public static class GradientCheck
     // The one centred-difference loop: shift x[i] by ±h through get/set, evaluate, restore.
     private static void Centred(int length, Func<int, double> get, Action<int, double> set, Func<double> f, double h, Span<double> grad)
     {
+        CheckStep(h);
         for (int i = 0; i < length; i++)
         {
             double old = get(i);
@@ -83,6 +88,7 @@ public static class GradientCheck
     private static void CentredContracted(int length, Func<int, double> get, Action<int, double> set, Func<double[]> f,
         double[] df, string dfShape, double h, Span<double> grad)
     {
+        CheckStep(h);
         for (int i = 0; i < length; i++)
         {
             double old = get(i);
@@ -98,6 +104,12 @@ public static class GradientCheck
                 sum += (pos[k] - neg[k]) * df[k];
             grad[i] = sum / (2 * h);
         }
+    }
+
+    private static void CheckStep(double h)
+    {
+        if (!(h > 0) || !double.IsFinite(h))
+            ThrowHelper.OutOfRange(nameof(h), h, $"The finite-difference step h must be a finite number > 0; got {h}.");
     }
 
     /// <summary>

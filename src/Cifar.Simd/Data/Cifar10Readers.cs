@@ -16,8 +16,7 @@ public static partial class Cifar10
     private const string BinaryFolderName = "cifar-10-batches-bin";
     private const string PythonFolderName = "cifar-10-batches-py";
 
-    // A batch of the official python version is about 31 MB; anything far larger is not a CIFAR-10 file.
-    private const long MaxFileBytes = 256L << 20;
+    private const long MaxFileBytes = TarInput.MaxEntryBytes;
 
     /// <summary>
     /// Loads the whole set from <paramref name="path"/>: a <c>cifar-10-batches-bin</c> or <c>cifar-10-batches-py</c>
@@ -26,7 +25,10 @@ public static partial class Cifar10
     /// The binary layout wins when both are present.
     /// </summary>
     /// <exception cref="FileNotFoundException">The path does not exist, or a folder lacks a batch or meta file (the message names it).</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, or an archive lacks a batch or meta entry (the message names it).</exception>
+    /// <exception cref="InvalidDataException">
+    /// A file is malformed, an archive is corrupt or lacks a batch or meta entry, or an archive entry declares more
+    /// bytes than the archive can hold. The message starts with the file's name; for an archive, with the archive's.
+    /// </exception>
     public static Cifar10RawSet Load(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -137,11 +139,18 @@ public static partial class Cifar10
             ?? throw CifarFormatError.Create(name, "the pickle does not hold a dict.");
         var list = Field<List<object>>(dict, "label_names", "list", name);
         if (dict.Items.TryGetValue("num_vis", out var vis) && vis is not (long)Features)
-            throw CifarFormatError.Create(name, $"num_vis is {vis}; CIFAR-10 images have {Features} values.");
-        var names = new string[list.Count];
-        for (int i = 0; i < names.Length; i++)
-            names[i] = list[i] is PickleBytes s ? s.Text : throw CifarFormatError.Create(name, $"label_names[{i}] is a {TypeName(list[i])}, not a str.");
-        return CheckLabelNames(names, name);
+            throw CifarFormatError.Create(name, $"num_vis is {(vis is long v ? v.ToString() : TypeName(vis))}; CIFAR-10 images have {Features} values.");
+        if (list.Count < Classes)
+            throw CifarFormatError.Create(name, $"it lists {list.Count} label names; CIFAR-10 has {Classes}.");
+        // Only the names used are decoded: a hostile list can hold the same long string many times.
+        var names = new string[Classes];
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not PickleBytes s)
+                throw CifarFormatError.Create(name, $"label_names[{i}] is a {TypeName(list[i])}, not a str.");
+            if (i < Classes) names[i] = s.Text;
+        }
+        return names;
     }
 
     private static string[] CheckLabelNames(string[] names, string name) =>
@@ -188,6 +197,7 @@ public static partial class Cifar10
         var wanted = new HashSet<string>(StringComparer.Ordinal) { TestBatchName, TestBatchName + ".bin", BinaryMetaName, PythonMetaName };
         foreach (var b in TrainBatchNames) { wanted.Add(b); wanted.Add(b + ".bin"); }
         var entries = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        InvalidDataException Corrupt(Exception e) => CifarFormatError.Create(archiveName, $"the archive is corrupt or truncated ({e.Message}).", e);
 
         using (var file = File.OpenRead(archivePath))
         {
@@ -195,36 +205,48 @@ public static partial class Cifar10
             int got = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
             file.Position = 0;
             bool gzip = got == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
+            long plausible = TarInput.MaxPlausibleEntryBytes(file.Length, gzip);
             using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var tar = new TarReader(stream);
-            try
+            // The guard keeps TarReader from allocating what an oversized pax or GNU long-name header declares.
+            using var tar = new TarReader(new TarMetadataGuardStream(stream));
+            while (TarInput.NextEntry(tar, Corrupt) is { } entry)
             {
-                while (tar.GetNextEntry() is { } entry)
+                cancellationToken.ThrowIfCancellationRequested();
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
+                string name = entry.Name.Replace('\\', '/');
+                name = name[(name.LastIndexOf('/') + 1)..];
+                if (!wanted.Contains(name)) continue;
+                if (entries.ContainsKey(name))
+                    throw CifarFormatError.Create(archiveName, $"it holds more than one entry named {name} (ambiguous).");
+                if (entry.Length > MaxFileBytes)
+                    throw CifarFormatError.Create(archiveName, $"entry {entry.Name} is {entry.Length:N0} bytes, more than the {MaxFileBytes:N0} a CIFAR-10 batch can be.");
+                // The size comes from the header, so it is checked against what the archive can hold before it is allocated.
+                if (entry.Length > plausible)
+                    throw CifarFormatError.Create(archiveName, $"entry {entry.Name} declares {entry.Length:N0} bytes, more than the {file.Length:N0}-byte archive can hold" +
+                        (gzip ? $" even at deflate's highest ratio of {TarInput.MaxDeflateRatio:N0}:1 (corrupt header)." : " (corrupt header)."));
+                var bytes = GC.AllocateUninitializedArray<byte>((int)entry.Length);
+                for (int filled = 0, n; filled < bytes.Length; filled += n)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-                    string name = entry.Name.Replace('\\', '/');
-                    name = name[(name.LastIndexOf('/') + 1)..];
-                    if (!wanted.Contains(name)) continue;
-                    if (entries.ContainsKey(name))
-                        throw CifarFormatError.Create(archiveName, $"it holds more than one entry named {name} (ambiguous).");
-                    if (entry.Length > MaxFileBytes)
-                        throw CifarFormatError.Create(archiveName, $"entry {entry.Name} is {entry.Length:N0} bytes, more than the {MaxFileBytes:N0} a CIFAR-10 batch can be.");
-                    var bytes = GC.AllocateUninitializedArray<byte>((int)entry.Length);
-                    entry.DataStream.ReadExactly(bytes);
-                    entries.Add(name, bytes);
+                    n = TarInput.Read(entry.DataStream, bytes.AsSpan(filled), Corrupt);
+                    if (n == 0)
+                        throw CifarFormatError.Create(archiveName, $"entry {entry.Name} declares {entry.Length:N0} bytes but the archive ends after {filled:N0} (truncated).");
                 }
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException && !e.Data.Contains(CifarFormatError.Marker))
-            {
-                throw CifarFormatError.Create(archiveName, $"the archive is corrupt or truncated ({e.Message}).", e);
+                entries.Add(name, bytes);
             }
         }
 
         bool binary = entries.ContainsKey(TrainBatchNames[0] + ".bin") || !entries.ContainsKey(TrainBatchNames[0]);
-        return Assemble(binary ? Cifar10Format.Binary : Cifar10Format.Python, fileName =>
-            entries.Remove(fileName, out var bytes) ? bytes
-                : throw CifarFormatError.Create(archiveName, $"the archive has no entry named {fileName} (a {(binary ? "binary" : "python")}-format CIFAR-10 archive needs data_batch_1 to 5, test_batch and the meta file)."));
+        try
+        {
+            return Assemble(binary ? Cifar10Format.Binary : Cifar10Format.Python, fileName =>
+                entries.Remove(fileName, out var bytes) ? bytes
+                    : throw CifarFormatError.Create(archiveName, $"the archive has no entry named {fileName} (a {(binary ? "binary" : "python")}-format CIFAR-10 archive needs data_batch_1 to 5, test_batch and the meta file)."));
+        }
+        catch (InvalidDataException e) when (e.Data[CifarFormatError.Marker] is string named && named != archiveName)
+        {
+            // A malformed entry names itself; the archive's name goes first, so the message says which file to look at.
+            throw CifarFormatError.Create(archiveName, e.Message, e);
+        }
     }
 
     private static Cifar10RawSet Assemble(Cifar10Format format, Func<string, byte[]> open)

@@ -8,7 +8,9 @@ namespace Cifar.Simd.Data;
 /// dicts, lists, tuples, byte strings, small ints, None/bool, the memo, and three numpy globals
 /// (<c>numpy.core.multiarray._reconstruct</c>, <c>numpy.ndarray</c>, <c>numpy.dtype</c>) that
 /// together can only build a uint8 ndarray. It never imports or constructs anything else, and
-/// every length is checked against the bytes that remain before anything is allocated.
+/// every length is checked against the bytes that remain before anything is allocated. Work and
+/// memory stay linear in a bounded amount: at most <see cref="MaxOpcodes"/> opcodes run, dict keys
+/// are at most <see cref="MaxKeyBytes"/> bytes, and each string is decoded at most once.
 /// </summary>
 internal sealed class PickleReader
 {
@@ -21,14 +23,38 @@ internal sealed class PickleReader
     /// <summary>A byte string: a slice of the input buffer (no copy of the 30 MB payload).</summary>
     internal sealed class PickleBytes(ArraySegment<byte> bytes)
     {
+        private string? _text;
+
         public ArraySegment<byte> Bytes { get; } = bytes;
-        public string Text => Encoding.Latin1.GetString(Bytes);
+
+        // Decoded once: the memo can put the same string in a list or dict many times over.
+        public string Text => _text ??= Encoding.Latin1.GetString(Bytes);
+
+        public bool Is(ReadOnlySpan<byte> ascii) => Bytes.AsSpan().SequenceEqual(ascii);
+
+        /// <summary>The text for an error message, shortened when long.</summary>
+        public string Quoted => Bytes.Count <= 40 ? $"'{Text}'" : $"'{Encoding.Latin1.GetString(Bytes.AsSpan(0, 32))}…' ({Bytes.Count:N0} bytes)";
     }
+
+    /// <summary>
+    /// The most opcodes a pickle may run. An official 10,000-image batch runs about 30,000 (one per label, two per
+    /// file name); the cap bounds the objects, stack and memo a hostile file can build to a few tens of MB.
+    /// </summary>
+    public const int MaxOpcodes = 1 << 19;
+
+    /// <summary>The longest dict key accepted; CIFAR-10's are a few words, and a key is hashed every time it is set.</summary>
+    public const int MaxKeyBytes = 256;
 
     /// <summary>A dict with byte-string keys (the only kind CIFAR-10 files hold).</summary>
     internal sealed class PickleDict
     {
-        public Dictionary<string, object> Items { get; } = new(StringComparer.Ordinal);
+        private static readonly Dictionary<string, object> NoItems = [];
+        private Dictionary<string, object>? _items;
+
+        public IReadOnlyDictionary<string, object> Items => _items ?? NoItems;
+
+        // The dictionary is made on the first item, so half a million empty dicts stay small.
+        public void Set(string key, object value) => (_items ??= new(StringComparer.Ordinal))[key] = value;
     }
 
     /// <summary>An ndarray made by <c>_reconstruct</c>, filled in by BUILD.</summary>
@@ -103,9 +129,11 @@ internal sealed class PickleReader
         var stack = new List<object>();
         var marks = new List<int>();
         var memo = new Dictionary<uint, object>();
-        while (true)
+        for (int ops = 1; ; ops++)
         {
             int opPos = _pos;
+            if (ops > MaxOpcodes)
+                throw Error($"it runs more than {MaxOpcodes:N0} opcodes (at offset {opPos}); a CIFAR-10 batch needs about 30,000 (corrupt or hostile pickle).");
             byte op = ReadByte();
             switch (op)
             {
@@ -223,7 +251,9 @@ internal sealed class PickleReader
     private void SetItem(PickleDict dict, object key, object value, int opPos)
     {
         if (key is not PickleBytes k) throw Error($"a dict key at offset {opPos} is a {TypeName(key)}; only string keys are accepted.");
-        dict.Items[k.Text] = value;
+        if (k.Bytes.Count > MaxKeyBytes)
+            throw Error($"a dict key of {k.Bytes.Count:N0} bytes is set at offset {opPos}; CIFAR-10 dict keys are at most {MaxKeyBytes} bytes.");
+        dict.Set(k.Text, value);
     }
 
     private PickleGlobal ResolveGlobal(string module, string name, int opPos) => (module, name) switch
@@ -247,8 +277,8 @@ internal sealed class PickleReader
             case PickleGlobal.Dtype:
                 if (a.Length != 3 || a[0] is not PickleBytes name || a[1] is not long || a[2] is not long)
                     throw Error($"numpy.dtype at offset {opPos} has arguments other than (name, align, copy).");
-                if (name.Text != "u1")
-                    throw Error($"numpy dtype '{name.Text}' at offset {opPos} is not supported; CIFAR-10 images are 'u1' (uint8).");
+                if (!name.Is("u1"u8))
+                    throw Error($"numpy dtype {name.Quoted} at offset {opPos} is not supported; CIFAR-10 images are 'u1' (uint8).");
                 return new PickleDtype();
             default:
                 throw Error($"REDUCE at offset {opPos} calls a {TypeName(callable)}; only numpy's _reconstruct and dtype may be called.");
@@ -262,7 +292,7 @@ internal sealed class PickleReader
         {
             case PickleDtype dtype:
                 // (version 3, byte order '|', subarray, names, fields, elsize -1, alignment -1, flags 0) for a plain uint8.
-                if (dtype.Built || s.Length != 8 || s[0] is not 3L || s[1] is not PickleBytes order || order.Text != "|")
+                if (dtype.Built || s.Length != 8 || s[0] is not 3L || s[1] is not PickleBytes order || !order.Is("|"u8))
                     throw Error($"the numpy dtype state at offset {opPos} is not that of a plain uint8 ('|u1').");
                 dtype.Built = true;
                 return;

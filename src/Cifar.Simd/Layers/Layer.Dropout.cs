@@ -16,7 +16,7 @@ public static partial class Layer
     /// <see cref="DropoutParam.Seed"/> first when one is set) and returns <c>out = x·mask</c>; test mode returns x itself,
     /// unchanged and uncopied, like numpy's <c>out = x</c>. x: any shape; out and mask: the shape of x.
     /// </summary>
-    /// <exception cref="ArgumentException">p is not in (0, 1].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">p is not in (0, 1].</exception>
     public static (Tensor<T> Out, DropoutCache<T> Cache) DropoutForward<T>(Tensor<T> x, DropoutParam dropoutParam)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -110,9 +110,16 @@ public static partial class Layer
         return param.Generator ??= new NumpyRandom((uint)System.Random.Shared.Next());
     }
 
-    private static void CheckKeepProbability(double p)
+    internal static void CheckKeepProbability(double p)
     {
         if (!(p > 0 && p <= 1))
             ThrowHelper.OutOfRange("p", p, $"Dropout's p is the probability of keeping a unit and must be in (0, 1]; got {p}.");
+    }
+
+    internal static LayerMode CheckMode(LayerMode mode)
+    {
+        if (mode is not (LayerMode.Train or LayerMode.Test))
+            ThrowHelper.OutOfRange("mode", mode, $"The layer mode must be Train or Test; got {(int)mode}.");
+        return mode;
     }
 }

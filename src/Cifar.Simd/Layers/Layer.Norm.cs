@@ -50,11 +50,13 @@ public static partial class Layer
     /// <c>out = gamma·xhat + beta</c> (N, D). x: (N, D), gamma, beta: (D,). Does not touch running statistics.
     /// </summary>
     /// <exception cref="ArgumentException">A dimension is negative, N is 0, or a span is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">eps is not a finite number &gt; 0.</exception>
     public static void BatchnormForwardTrain<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> output,
         Span<T> xhat, Span<T> mean, Span<T> variance, Span<T> invStd, int n, int d, T eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ThrowHelper.CheckNonEmptyBatch(n, nameof(x));
+        CheckEps(eps);
         CheckNormSpans(x.Length, output.Length, xhat.Length, gamma.Length, beta.Length, n, d);
         ThrowHelper.CheckLength(mean.Length, d, nameof(mean), $"D = {d} features");
         ThrowHelper.CheckLength(variance.Length, d, nameof(variance), $"D = {d} features");
@@ -86,10 +88,12 @@ public static partial class Layer
     /// <c>xhat = (x − runningMean)·invStd</c> (N, D), <c>out = gamma·xhat + beta</c> (N, D). x: (N, D); the rest (D,).
     /// </summary>
     /// <exception cref="ArgumentException">A dimension is negative or a span is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">eps is not a finite number &gt; 0.</exception>
     public static void BatchnormForwardTest<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
         ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, Span<T> output, Span<T> xhat, Span<T> invStd, int n, int d, T eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckEps(eps);
         CheckNormSpans(x.Length, output.Length, xhat.Length, gamma.Length, beta.Length, n, d);
         ThrowHelper.CheckLength(runningMean.Length, d, nameof(runningMean), $"D = {d} features");
         ThrowHelper.CheckLength(runningVar.Length, d, nameof(runningVar), $"D = {d} features");
@@ -221,10 +225,13 @@ public static partial class Layer
     /// statistics and no train/test difference. x: (N, D), gamma, beta: (D,); out: (N, D).
     /// </summary>
     /// <exception cref="ArgumentException">The shapes do not fit.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">eps is not a finite number &gt; 0.</exception>
     public static (Tensor<T> Out, LayernormCache<T> Cache) LayernormForward<T>(Tensor<T> x, Tensor<T> gamma, Tensor<T> beta, double eps = 1e-5)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (n, d) = CheckNorm(x, gamma, beta);
+        if (!(eps > 0) || !double.IsFinite(eps))
+            ThrowHelper.OutOfRange(nameof(eps), eps, $"Layernorm's eps is added to the variance and must be a finite number > 0; got {eps}.");
         var output = Tensor<T>.Uninitialized(n, d); // (N, D)
         var xhat = Tensor<T>.Uninitialized(n, d);   // (N, D)
         var invStd = Tensor<T>.Uninitialized(n);    // (N,)
@@ -238,10 +245,12 @@ public static partial class Layer
     /// <c>xhat = (x − mean_i)·invStd_i</c> (N, D), <c>out = gamma·xhat + beta</c> (N, D). x: (N, D), gamma, beta: (D,).
     /// </summary>
     /// <exception cref="ArgumentException">A dimension is negative or a span is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">eps is not a finite number &gt; 0.</exception>
     public static void LayernormForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta, Span<T> output,
         Span<T> xhat, Span<T> invStd, int n, int d, T eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckEps(eps);
         CheckNormSpans(x.Length, output.Length, xhat.Length, gamma.Length, beta.Length, n, d);
         ThrowHelper.CheckLength(invStd.Length, n, nameof(invStd), $"N = {n} samples");
         T count = T.CreateChecked(d);
@@ -318,6 +327,13 @@ public static partial class Layer
         ThrowHelper.CheckSameShape(cache.XHat.Shape, dout.Shape, "x", nameof(dout));
         int n = dout.Rows, d = dout.RowLength;
         return (Tensor<T>.Zeros(n, d), Tensor<T>.Zeros(d), Tensor<T>.Zeros(d), n, d);
+    }
+
+    /// <summary>Throws unless eps, added to a variance before its square root, is finite and &gt; 0 (0 divides by zero on a constant feature).</summary>
+    internal static void CheckEps<T>(T eps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!(eps > T.Zero) || !T.IsFinite(eps))
+            ThrowHelper.OutOfRange(nameof(eps), eps, $"eps is added to the variance and must be a finite number > 0; got {eps}.");
     }
 
     internal static void UpdateRunning<T>(Span<T> running, ReadOnlySpan<T> sample, T momentum) where T : unmanaged, IFloatingPointIeee754<T>

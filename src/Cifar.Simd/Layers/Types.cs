@@ -67,13 +67,37 @@ public sealed record DropoutCache<T>(LayerMode Mode, Tensor<T>? Mask) where T : 
 public sealed class BatchnormParam<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Train (batch statistics) or test (running statistics). Default: train.</summary>
-    public LayerMode Mode { get; set; } = LayerMode.Train;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="LayerMode"/>.</exception>
+    public LayerMode Mode
+    {
+        get;
+        set => field = Layer.CheckMode(value);
+    } = LayerMode.Train;
 
-    /// <summary>Added to the variance before the square root. Default 1e-5.</summary>
-    public T Eps { get; set; } = T.CreateChecked(1e-5);
+    /// <summary>Added to the variance before the square root; a finite number &gt; 0. Default 1e-5.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a finite number &gt; 0.</exception>
+    public T Eps
+    {
+        get;
+        set
+        {
+            Layer.CheckEps(value);
+            field = value;
+        }
+    } = T.CreateChecked(1e-5);
 
-    /// <summary>The running statistics' decay. Default 0.9.</summary>
-    public T Momentum { get; set; } = T.CreateChecked(0.9);
+    /// <summary>The running statistics' decay, in [0, 1] (1 keeps them, 0 replaces them with each batch's). Default 0.9.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not in [0, 1].</exception>
+    public T Momentum
+    {
+        get;
+        set
+        {
+            if (!(value >= T.Zero && value <= T.One))
+                ThrowHelper.OutOfRange("momentum", value, $"Batchnorm's momentum must lie in [0, 1]; got {value}.");
+            field = value;
+        }
+    } = T.CreateChecked(0.9);
 
     /// <summary>The running mean, (D,); null until the first forward pass creates it as zeros.</summary>
     public Tensor<T>? RunningMean { get; set; }
@@ -90,10 +114,24 @@ public sealed class BatchnormParam<T> where T : unmanaged, IFloatingPointIeee754
 public sealed class DropoutParam
 {
     /// <summary>The probability of keeping each unit, in (0, 1].</summary>
-    public double P { get; set; } = 0.5;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not in (0, 1].</exception>
+    public double P
+    {
+        get;
+        set
+        {
+            Layer.CheckKeepProbability(value);
+            field = value;
+        }
+    } = 0.5;
 
     /// <summary>Train (draw a mask) or test (identity). Default: train.</summary>
-    public LayerMode Mode { get; set; } = LayerMode.Train;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined <see cref="LayerMode"/>.</exception>
+    public LayerMode Mode
+    {
+        get;
+        set => field = Layer.CheckMode(value);
+    } = LayerMode.Train;
 
     /// <summary>When set, the generator is reseeded with it before each mask is drawn.</summary>
     public uint? Seed { get; set; }

@@ -75,8 +75,10 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
             ThrowHelper.OutOfRange(nameof(normalization), normalization, "Normalization must be None, Batchnorm or Layernorm.");
         if (!(weightScale >= 0) || !double.IsFinite(weightScale))
             ThrowHelper.OutOfRange(nameof(weightScale), weightScale, $"weightScale must be a finite number ≥ 0; got {weightScale}.");
+        CheckReg(reg, nameof(reg));
         Reg = reg;
         _dims = [inputDim, .. hiddenDims, numClasses];
+        ClassifierChecks.ParameterCount(_dims, normalization != Normalization.None, nameof(hiddenDims));
         NumLayers = hiddenDims.Count + 1;
         DropoutKeepRatio = dropoutKeepRatio;
         Normalization = normalization;
@@ -124,6 +126,11 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         if (value < 1) ThrowHelper.OutOfRange(name, value, $"{name} must be ≥ 1; got {value}.");
     }
 
+    private static void CheckReg(double value, string name)
+    {
+        if (!(value >= 0) || !double.IsFinite(value)) ThrowHelper.OutOfRange(name, value, $"reg must be a finite number ≥ 0; got {value}.");
+    }
+
     /// <inheritdoc/>
     public ParameterSet<T> Parameters { get; }
 
@@ -157,7 +164,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         get;
         set
         {
-            if (!(value >= 0) || !double.IsFinite(value)) ThrowHelper.OutOfRange(nameof(Reg), value, $"reg must be a finite number ≥ 0; got {value}.");
+            CheckReg(value, nameof(Reg));
             field = value;
         }
     }

@@ -45,7 +45,9 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     private readonly ScratchPool<InferenceScratch> _inference;
 
     /// <summary>Creates the net; W = <paramref name="std"/>·randn, b = 0, drawn from a generator seeded with <paramref name="seed"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A size is &lt; 1 or std is negative or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A size is &lt; 1, the sizes need more parameters than one buffer holds, or std is negative or not finite.
+    /// </exception>
     public TwoLayerNet(int inputSize, int hiddenSize, int numClasses, double std = 1e-4, uint seed = 0)
     {
         CheckSize(inputSize, nameof(inputSize));
@@ -53,6 +55,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         CheckSize(numClasses, nameof(numClasses));
         if (!(std >= 0) || !double.IsFinite(std))
             ThrowHelper.OutOfRange(nameof(std), std, $"std must be a finite number ≥ 0; got {std}.");
+        ClassifierChecks.ParameterCount([inputSize, hiddenSize, numClasses], normalized: false, nameof(hiddenSize));
         (InputSize, HiddenSize, NumClasses) = (inputSize, hiddenSize, numClasses);
         Random = new NumpyRandom(seed);
         Parameters = new ParameterSet<T>([
@@ -67,6 +70,12 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     private static void CheckSize(int value, string name)
     {
         if (value < 1) ThrowHelper.OutOfRange(name, value, $"{name} must be ≥ 1; got {value}.");
+    }
+
+    private static double CheckReg(double value, string name)
+    {
+        if (!(value >= 0) || !double.IsFinite(value)) ThrowHelper.OutOfRange(name, value, $"reg must be a finite number ≥ 0; got {value}.");
+        return value;
     }
 
     private void RandnInto(Span<T> destination, double scale)
@@ -89,8 +98,13 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     /// <inheritdoc/>
     public int NumClasses { get; }
 
-    /// <summary>The regularization strength <see cref="IClassifier{T}.Loss"/> uses (CS231n's <c>reg</c>).</summary>
-    public double Reg { get; set; }
+    /// <summary>The regularization strength <see cref="IClassifier{T}.Loss"/> uses (CS231n's <c>reg</c>), a finite number ≥ 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, NaN or infinite.</exception>
+    public double Reg
+    {
+        get;
+        set => field = CheckReg(value, nameof(Reg));
+    }
 
     /// <summary>CS231n's <c>loss(X)</c>: the class scores (N, C) of <paramref name="x"/> (N, D).</summary>
     public Tensor<T> Loss(Tensor<T> x)
@@ -106,8 +120,10 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     /// parameter (views into <see cref="ParameterSet{T}.Gradients"/>, overwritten by the next call).
     /// </summary>
     /// <exception cref="ArgumentException">x is not (N, D) with N ≥ 1, y's length is not N, or a label is outside [0, C).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">reg is negative, NaN or infinite.</exception>
     public (double Loss, IReadOnlyDictionary<string, Tensor<T>> Grads) Loss(Tensor<T> x, ReadOnlySpan<int> y, double reg)
     {
+        CheckReg(reg, nameof(reg));
         double loss = LossAndGradients(x, y, reg);
         return (loss, _gradients);
     }
@@ -226,7 +242,11 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     /// rate by <paramref name="learningRateDecay"/>. Progress is reported every iteration when asked for.
     /// The model ends with the last iteration's parameters, as in CS231n, unless training diverges.
     /// </summary>
-    /// <exception cref="ArgumentException">The data or a hyperparameter is out of range; the message names it and the range.</exception>
+    /// <exception cref="ArgumentException">x or xVal is not (N, D) with N ≥ 1, or a label array does not fit its inputs.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// learningRate is not a finite number &gt; 0, learningRateDecay not in (0, 1], reg not a finite number ≥ 0,
+    /// numIters negative or batchSize &lt; 1.
+    /// </exception>
     /// <exception cref="TrainingDivergedException">
     /// A minibatch loss was NaN or infinite: training stopped there, and the parameters with the best validation
     /// accuracy seen so far (the initial ones if no check had run) were restored into the model. The exception
@@ -247,8 +267,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
             ThrowHelper.OutOfRange(nameof(learningRate), learningRate, $"The learning rate must be a finite number > 0; got {learningRate}.");
         if (!(learningRateDecay > 0 && learningRateDecay <= 1))
             ThrowHelper.OutOfRange(nameof(learningRateDecay), learningRateDecay, $"The learning-rate decay must lie in (0, 1]; got {learningRateDecay}.");
-        if (!(reg >= 0) || !double.IsFinite(reg))
-            ThrowHelper.OutOfRange(nameof(reg), reg, $"reg must be a finite number ≥ 0; got {reg}.");
+        CheckReg(reg, nameof(reg));
         if (numIters < 0) ThrowHelper.OutOfRange(nameof(numIters), numIters, $"numIters must be ≥ 0; got {numIters}.");
         if (batchSize < 1) ThrowHelper.OutOfRange(nameof(batchSize), batchSize, $"The batch size must be ≥ 1; got {batchSize}.");
 

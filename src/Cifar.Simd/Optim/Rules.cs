@@ -168,13 +168,14 @@ public sealed class Adam<T> : UpdateRule<T> where T : unmanaged, IFloatingPointI
     /// <summary>Added to the root to avoid division by zero.</summary>
     public double Epsilon { get; }
 
-    /// <summary>The number of updates done so far (CS231n's <c>config['t']</c>); ≥ 0.</summary>
+    /// <summary>The number of updates done so far (CS231n's <c>config['t']</c>), ≥ 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public long TimeStep
     {
         get;
         set
         {
-            if (value < 0) ThrowHelper.OutOfRange(nameof(TimeStep), value, $"Adam's t counts updates and must be ≥ 0; got {value}.");
+            if (value < 0) ThrowHelper.OutOfRange(nameof(TimeStep), value, $"The Adam time step t counts updates and must be ≥ 0; got {value}.");
             field = value;
         }
     }

@@ -15,14 +15,18 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>Creates a rule with the given learning rate.</summary>
     protected UpdateRule(double learningRate) => LearningRate = learningRate;
 
-    /// <summary>CS231n's <c>config['learning_rate']</c>; must be finite and &gt; 0.</summary>
+    /// <summary>CS231n's <c>config['learning_rate']</c>; must be &gt; 0 and finite, also once rounded to <typeparamref name="T"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not &gt; 0, or is not finite in <typeparamref name="T"/>.</exception>
     public double LearningRate
     {
         get => _learningRate;
         set
         {
             if (!(value > 0) || !double.IsFinite(value))
-                ThrowHelper.OutOfRange(nameof(LearningRate), value, $"The learning rate must be a finite number > 0; got {value}.");
+                ThrowHelper.OutOfRange("learningRate", value, $"The learning rate must be a finite number > 0; got {value}.");
+            // 1e300 is infinite as a float and would turn every update into NaN; one that decays below float's range is harmless.
+            if (!T.IsFinite(T.CreateTruncating(value)))
+                ThrowHelper.OutOfRange("learningRate", value, $"The learning rate must be finite as a {typeof(T).Name}; got {value}.");
             _learningRate = value;
         }
     }
@@ -102,11 +106,15 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
         return value;
     }
 
-    /// <summary>Throws unless <paramref name="value"/> is finite and &gt; 0.</summary>
+    /// <summary>Throws unless <paramref name="value"/> is finite and &gt; 0, in double and once rounded to <typeparamref name="T"/>.</summary>
     protected static double CheckPositive(double value, string name)
     {
         if (!(value > 0) || !double.IsFinite(value))
             ThrowHelper.OutOfRange(name, value, $"{name} must be a finite number > 0; got {value}.");
+        // 1e300 is infinite and 1e-50 zero as a float; either turns updates into NaN.
+        T rounded = T.CreateTruncating(value);
+        if (!(rounded > T.Zero) || !T.IsFinite(rounded))
+            ThrowHelper.OutOfRange(name, value, $"{name} must be a finite number > 0 as a {typeof(T).Name}; got {value}, which rounds to {rounded}.");
         return value;
     }
 }

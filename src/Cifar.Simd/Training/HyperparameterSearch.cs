@@ -41,9 +41,16 @@ public sealed record SearchSpace
     public IReadOnlyList<string> UpdateRules { get; init; } = ["sgd"];
 
     /// <summary>Every combination, learning rate varying slowest.</summary>
+    /// <exception cref="ArgumentException">A list is empty (checked here, not when the points are enumerated).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range; the message names it and the range.</exception>
     public IEnumerable<SearchPoint> Grid()
     {
         Validate(random: false);
+        return GridPoints();
+    }
+
+    private IEnumerable<SearchPoint> GridPoints()
+    {
         foreach (var lr in LearningRates)
             foreach (var reg in Regs)
                 foreach (var h in HiddenSizes)
@@ -53,10 +60,20 @@ public sealed record SearchSpace
     }
 
     /// <summary><paramref name="count"/> random combinations drawn from a generator seeded with <paramref name="seed"/>.</summary>
+    /// <exception cref="ArgumentException">A list is empty (checked here, not when the points are enumerated).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// count is negative, or a value is outside its range (a random search also needs learning rates and regs &gt; 0,
+    /// as it samples them log-uniformly).
+    /// </exception>
     public IEnumerable<SearchPoint> Random(int count, uint seed = 0)
     {
         if (count < 0) ThrowHelper.OutOfRange(nameof(count), count, $"The number of random trials must be ≥ 0; got {count}.");
         Validate(random: true);
+        return RandomPoints(count, seed);
+    }
+
+    private IEnumerable<SearchPoint> RandomPoints(int count, uint seed)
+    {
         var rng = new NumpyRandom(seed);
         for (int i = 0; i < count; i++)
         {
@@ -85,20 +102,42 @@ public sealed record SearchSpace
         NonEmpty(HiddenSizes, nameof(HiddenSizes));
         NonEmpty(BatchSizes, nameof(BatchSizes));
         NonEmpty(UpdateRules, nameof(UpdateRules));
-        foreach (var lr in LearningRates)
-            if (!(lr > 0) || !double.IsFinite(lr)) ThrowHelper.OutOfRange(nameof(LearningRates), lr, $"Learning rates must be finite and > 0; got {lr}.");
+        foreach (var lr in LearningRates) CheckLearningRate(lr, nameof(LearningRates));
         foreach (var reg in Regs)
-            if (!(random ? reg > 0 : reg >= 0) || !double.IsFinite(reg))
-                ThrowHelper.OutOfRange(nameof(Regs), reg, random
-                    ? $"A random search samples reg log-uniformly, so each bound must be finite and > 0; got {reg}."
-                    : $"reg values must be finite and ≥ 0; got {reg}.");
-        foreach (var h in HiddenSizes)
-            if (h < 1) ThrowHelper.OutOfRange(nameof(HiddenSizes), h, $"Hidden sizes must be ≥ 1; got {h}.");
-        foreach (var b in BatchSizes)
-            if (b < 1) ThrowHelper.OutOfRange(nameof(BatchSizes), b, $"Batch sizes must be ≥ 1; got {b}.");
-        foreach (var r in UpdateRules)
-            if (!UpdateRuleFactory.Names.Contains(r))
-                ThrowHelper.OutOfRange(nameof(UpdateRules), r, $"Unknown update rule '{r}'; expected one of {string.Join(", ", UpdateRuleFactory.Names)}.");
+        {
+            if (random && reg == 0)
+                ThrowHelper.OutOfRange(nameof(Regs), reg, "A random search samples reg log-uniformly, so each bound must be finite and > 0; got 0.");
+            CheckReg(reg, nameof(Regs));
+        }
+        foreach (var h in HiddenSizes) CheckHiddenSize(h, nameof(HiddenSizes));
+        foreach (var b in BatchSizes) CheckBatchSize(b, nameof(BatchSizes));
+        foreach (var r in UpdateRules) CheckUpdateRule(r, nameof(UpdateRules));
+    }
+
+    internal static void CheckLearningRate(double lr, string name)
+    {
+        if (!(lr > 0) || !double.IsFinite(lr)) ThrowHelper.OutOfRange(name, lr, $"Learning rates must be finite and > 0; got {lr}.");
+    }
+
+    internal static void CheckReg(double reg, string name)
+    {
+        if (!(reg >= 0) || !double.IsFinite(reg)) ThrowHelper.OutOfRange(name, reg, $"reg values must be finite and ≥ 0; got {reg}.");
+    }
+
+    internal static void CheckHiddenSize(int h, string name)
+    {
+        if (h < 1) ThrowHelper.OutOfRange(name, h, $"Hidden sizes must be ≥ 1; got {h}.");
+    }
+
+    internal static void CheckBatchSize(int b, string name)
+    {
+        if (b < 1) ThrowHelper.OutOfRange(name, b, $"Batch sizes must be ≥ 1; got {b}.");
+    }
+
+    internal static void CheckUpdateRule(string? r, string name)
+    {
+        if (r is null || !UpdateRuleFactory.Names.Contains(r))
+            ThrowHelper.OutOfRange(name, r, $"Unknown update rule '{r}'; expected one of {string.Join(", ", UpdateRuleFactory.Names)}.");
     }
 }
 
@@ -146,23 +185,51 @@ public sealed class HyperparameterSearch<T> where T : unmanaged, IFloatingPointI
     /// <param name="xVal">Validation inputs.</param>
     /// <param name="yVal">Validation labels.</param>
     /// <param name="baseOptions">Solver options shared by every trial; each point overrides the rule, learning rate and batch size, and trials write no checkpoints.</param>
+    /// <exception cref="ArgumentNullException">The factory or a data argument is null.</exception>
+    /// <exception cref="ArgumentException">The inputs are empty, or a label array's length differs from its inputs' rows.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option in <paramref name="baseOptions"/> is outside its range.</exception>
     public HyperparameterSearch(Func<SearchPoint, IClassifier<T>> modelFactory, Tensor<T> xTrain, int[] yTrain,
         Tensor<T> xVal, int[] yVal, SolverOptions? baseOptions = null)
     {
         _modelFactory = modelFactory ?? throw new ArgumentNullException(nameof(modelFactory));
+        // Checked now, so a search over bad data fails before its first trial rather than inside it.
+        CheckData(xTrain, yTrain, nameof(xTrain), nameof(yTrain));
+        CheckData(xVal, yVal, nameof(xVal), nameof(yVal));
         (_xTrain, _yTrain, _xVal, _yVal) = (xTrain, yTrain, xVal, yVal);
         BaseOptions = baseOptions ?? new SolverOptions();
         BaseOptions.Validate();
+    }
+
+    private static void CheckData(Tensor<T> x, int[] y, string xName, string yName)
+    {
+        ArgumentNullException.ThrowIfNull(x, xName);
+        ArgumentNullException.ThrowIfNull(y, yName);
+        ThrowHelper.CheckNonEmptyBatch(x.Rows, xName);
+        if (y.Length != x.Rows)
+            ThrowHelper.Argument($"{yName} has {y.Length} labels but {xName} has shape {x.Shape} ({x.Rows} rows).", yName);
     }
 
     /// <summary>The solver options every trial starts from.</summary>
     public SolverOptions BaseOptions { get; }
 
     /// <summary>Runs every point in order; a cancelled search returns the trials finished so far.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A point has a learning rate that is not a finite number &gt; 0, a reg that is not a finite number ≥ 0, a hidden
+    /// or batch size &lt; 1, or an unknown update rule; every point is checked before the first trial starts.
+    /// </exception>
     public SearchReport<T> Run(IEnumerable<SearchPoint> points, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(points);
         var list = points.ToList();
+        foreach (var point in list)
+        {
+            ArgumentNullException.ThrowIfNull(point, nameof(points));
+            SearchSpace.CheckLearningRate(point.LearningRate, nameof(points));
+            SearchSpace.CheckReg(point.Reg, nameof(points));
+            SearchSpace.CheckHiddenSize(point.HiddenSize, nameof(points));
+            SearchSpace.CheckBatchSize(point.BatchSize, nameof(points));
+            SearchSpace.CheckUpdateRule(point.UpdateRule, nameof(points));
+        }
         var results = new List<SearchResult>(list.Count);
         SearchResult? best = null;
         IClassifier<T>? bestModel = null;

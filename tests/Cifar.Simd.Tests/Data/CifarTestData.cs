@@ -99,14 +99,48 @@ internal static class CifarTestData
         string dir = Path.Combine(Path.GetTempPath(), "cifar-simd-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         string path = Path.Combine(dir, gzip ? "cifar-10-test.tar.gz" : "cifar-10-test.tar");
-        using var file = File.Create(path);
-        using Stream stream = gzip ? new GZipStream(file, CompressionLevel.Fastest) : file;
-        using var tar = new TarWriter(stream, TarEntryFormat.Pax);
-        tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, folder + "/"));
-        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, folder + "/readme.html") { DataStream = new MemoryStream("<html></html>"u8.ToArray()) });
-        foreach (var name in order)
-            tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"{folder}/{name}") { DataStream = new MemoryStream(files[name]) });
+        var tar = TarBytes(files, folder, order);
+        File.WriteAllBytes(path, gzip ? Gzip(tar) : tar);
         return path;
+    }
+
+    /// <summary>
+    /// An uncompressed tar in <paramref name="format"/> holding a folder entry, a readme and the files under
+    /// <paramref name="folder"/>/, in the given order of names.
+    /// </summary>
+    public static byte[] TarBytes(Dictionary<string, byte[]> files, string folder, IEnumerable<string> order, TarEntryFormat format = TarEntryFormat.Pax)
+    {
+        using var stream = new MemoryStream();
+        using (var tar = new TarWriter(stream, format, leaveOpen: true))
+        {
+            tar.WriteEntry(TarEntryOf(format, TarEntryType.Directory, folder + "/", null));
+            tar.WriteEntry(TarEntryOf(format, TarEntryType.RegularFile, folder + "/readme.html", "<html></html>"u8.ToArray()));
+            foreach (var name in order)
+                tar.WriteEntry(TarEntryOf(format, TarEntryType.RegularFile, $"{folder}/{name}", files[name]));
+        }
+        return stream.ToArray();
+    }
+
+    private static TarEntry TarEntryOf(TarEntryFormat format, TarEntryType type, string name, byte[]? data)
+    {
+        TarEntry entry = format switch
+        {
+            TarEntryFormat.V7 => new V7TarEntry(type == TarEntryType.RegularFile ? TarEntryType.V7RegularFile : type, name),
+            TarEntryFormat.Ustar => new UstarTarEntry(type, name),
+            TarEntryFormat.Gnu => new GnuTarEntry(type, name),
+            _ => new PaxTarEntry(type, name),
+        };
+        if (data is not null) entry.DataStream = new MemoryStream(data);
+        return entry;
+    }
+
+    /// <summary>The bytes gzip-compressed (one member, fastest level).</summary>
+    public static byte[] Gzip(byte[] bytes)
+    {
+        using var stream = new MemoryStream();
+        using (var gzip = new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(bytes);
+        return stream.ToArray();
     }
 
     /// <summary>A python-format batch written with the opcodes Python 2's cPickle uses (protocol 2).</summary>
@@ -156,6 +190,27 @@ internal sealed class PickleWriter
     public PickleWriter Mark() => Op('(');
     public PickleWriter None() => Op('N');
     public PickleWriter False() => Byte(0x89);
+    public PickleWriter True() => Byte(0x88);
+
+    /// <summary>The memo index the last <see cref="Put"/> stored to.</summary>
+    public int LastMemo => _memo;
+
+    /// <summary>BINGET or LONG_BINGET of a memo index, as cPickle writes a second reference to an object.</summary>
+    public PickleWriter Get(int index)
+    {
+        if (index < 256) return Op('h').Byte((byte)index);
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(b, index);
+        return Op('j').Raw(b);
+    }
+
+    /// <summary>A protocol-3 BINBYTES payload.</summary>
+    public PickleWriter BinBytes(byte[] bytes)
+    {
+        Span<byte> b = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(b, bytes.Length);
+        return Op('B').Raw(b).Raw(bytes);
+    }
 
     public PickleWriter Put()
     {

@@ -1,10 +1,8 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Cifar.Simd.IO;
-using FsCheck;
-using FsCheck.Fluent;
+using Cifar.Simd.Tests.Support.Fuzzing;
 using Xunit.Abstractions;
 using static Cifar.Simd.Tests.IO.SafeTensorsTestData;
 
@@ -17,8 +15,7 @@ namespace Cifar.Simd.Tests.IO;
 /// </summary>
 public class SafeTensorsFuzzTests(ITestOutputHelper output)
 {
-    private static readonly bool Long = Environment.GetEnvironmentVariable("CIFAR_SIMD_FUZZ_LONG") == "1";
-    private static readonly int RandomCases = Long ? 200_000 : 2_000;
+    private static readonly int RandomCases = FuzzSettings.Cases(2_000, 200_000);
 
     private static readonly byte[][] Bases = MakeBases();
 
@@ -55,83 +52,24 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
 
     private static readonly byte[] InterestingBytes = "\"{}[],:-09 .eE\\"u8.ToArray().Concat(new byte[] { 0x00, 0x80, 0xC3, 0xFF }).ToArray();
 
-    /// <summary>One edit: Kind picks the operation, A and B its position and value (reduced modulo the sizes when applied).</summary>
-    public sealed record Mutation(int Kind, int A, int B)
+    private static readonly ByteFuzzer Fuzzer = new(Bases,
+        new FormatEdit("headerLength", 2, (bytes, _, b) => SetHeaderLength(bytes, HugeLengths[b % HugeLengths.Length])),
+        new FormatEdit("number", 5, (bytes, a, b) => ReplaceNumber(bytes, a, HugeNumbers[b % HugeNumbers.Length])),
+        FormatEdit.SetByte(InterestingBytes),
+        new FormatEdit("escape", 2, (bytes, a, b) => InsertIntoHeader(bytes, a, Escapes[b % Escapes.Length])));
+
+    private static void SetHeaderLength(List<byte> bytes, ulong length)
     {
-        public override string ToString() => Kind switch
-        {
-            0 => $"truncate@{A}", 1 => $"flip@{A}:{B % 8}", 2 => $"insert@{A}={B & 0xFF}", 3 => $"delete@{A}x{B % 16 + 1}",
-            4 => $"headerLength={HugeLengths[B % HugeLengths.Length]}", 5 => $"number#{A}={HugeNumbers[B % HugeNumbers.Length]}",
-            6 => $"set@{A}={InterestingBytes[B % InterestingBytes.Length]}",
-            _ => $"escape@{A}={Escapes[B % Escapes.Length]}",
-        };
-    }
-
-    /// <summary>A base file and the edits applied to it in order.</summary>
-    public sealed record Case(int Base, Mutation[] Mutations)
-    {
-        public override string ToString() => $"base {Base}: {string.Join(", ", Mutations.Select(m => m.ToString()))}";
-    }
-
-    private static readonly Gen<Mutation> MutationGen =
-        from kind in Gen.Frequency((3, Gen.Constant(0)), (4, Gen.Constant(1)), (3, Gen.Constant(2)), (3, Gen.Constant(3)),
-                                   (2, Gen.Constant(4)), (5, Gen.Constant(5)), (3, Gen.Constant(6)), (2, Gen.Constant(7)))
-        from a in Gen.Choose(0, int.MaxValue)
-        from b in Gen.Choose(0, int.MaxValue)
-        select new Mutation(kind, a, b);
-
-    private static readonly Gen<Case> CaseGen =
-        from baseIndex in Gen.Choose(0, Bases.Length - 1)
-        from count in Gen.Choose(1, 4)
-        from mutations in Gen.ArrayOf(MutationGen, count)
-        select new Case(baseIndex, mutations);
-
-    public static byte[] Apply(Case c)
-    {
-        var bytes = new List<byte>(Bases[c.Base]);
-        foreach (var m in c.Mutations)
-            Apply(bytes, m);
-        return bytes.ToArray();
-    }
-
-    private static void Apply(List<byte> bytes, Mutation m)
-    {
-        int n = bytes.Count;
-        switch (m.Kind)
-        {
-            case 0:
-                bytes.RemoveRange(m.A % (n + 1), n - m.A % (n + 1));
-                break;
-            case 1 when n > 0:
-                bytes[m.A % n] ^= (byte)(1 << (m.B % 8));
-                break;
-            case 2:
-                bytes.Insert(m.A % (n + 1), (byte)m.B);
-                break;
-            case 3 when n > 0:
-                int at = m.A % n;
-                bytes.RemoveRange(at, Math.Min(m.B % 16 + 1, n - at));
-                break;
-            case 4 when n >= 8:
-                var field = new byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(field, HugeLengths[m.B % HugeLengths.Length]);
-                for (int i = 0; i < 8; i++) bytes[i] = field[i];
-                break;
-            case 5 when n >= 8:
-                ReplaceNumber(bytes, m.A, HugeNumbers[m.B % HugeNumbers.Length]);
-                break;
-            case 6 when n > 0:
-                bytes[m.A % n] = InterestingBytes[m.B % InterestingBytes.Length];
-                break;
-            case 7 when n >= 8:
-                InsertIntoHeader(bytes, m.A, Escapes[m.B % Escapes.Length]);
-                break;
-        }
+        if (bytes.Count < 8) return;
+        var field = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(field, length);
+        for (int i = 0; i < 8; i++) bytes[i] = field[i];
     }
 
     /// <summary>Replaces the k-th digit run of the header (a shape entry or an offset) and rewrites the length field to match.</summary>
     private static void ReplaceNumber(List<byte> bytes, int k, string number)
     {
+        if (bytes.Count < 8) return;
         ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(bytes.GetRange(0, 8).ToArray());
         if (declared > (ulong)(bytes.Count - 8)) return;
         string header = Encoding.Latin1.GetString(bytes.GetRange(8, (int)declared).ToArray());
@@ -151,6 +89,7 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
     /// <summary>Inserts text into the header at a position and rewrites the length field to match.</summary>
     private static void InsertIntoHeader(List<byte> bytes, int position, string text)
     {
+        if (bytes.Count < 8) return;
         ulong declared = BinaryPrimitives.ReadUInt64LittleEndian(bytes.GetRange(0, 8).ToArray());
         if (declared > (ulong)(bytes.Count - 8)) return;
         bytes.InsertRange(8 + position % ((int)declared + 1), Encoding.ASCII.GetBytes(text));
@@ -159,65 +98,65 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
         for (int i = 0; i < 8; i++) bytes[i] = field[i];
     }
 
-    /// <summary>Reads one input; true when accepted, false when refused; any other exception or a slow or allocation-heavy read fails the test.</summary>
-    private static bool ReadOne(byte[] bytes)
+    private static bool Read(byte[] bytes)
     {
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        var clock = Stopwatch.StartNew();
-        bool accepted;
         try
         {
             SafeTensors.Read(bytes, "fuzz.safetensors");
-            accepted = true;
+            return true;
         }
         catch (SafeTensorsFormatException e)
         {
             Assert.StartsWith("fuzz.safetensors: ", e.Message);
-            accepted = false;
+            return false;
         }
-        clock.Stop();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"read took {clock.Elapsed}");
-        Assert.True(allocated < (4 << 20) + 64L * bytes.Length, $"read allocated {allocated} bytes for a {bytes.Length}-byte input");
-        return accepted;
+    }
+
+    private static long AllocationBudget(int length) => (4 << 20) + 64L * length;
+
+    /// <summary>Reads one input on the fuzz thread; true when accepted, false when refused; anything else, a hang or a costly read fails.</summary>
+    private static bool ReadOne(FuzzRunner runner, byte[] bytes)
+    {
+        var outcome = runner.Run(() => Read(bytes));
+        Assert.True(outcome.AllocatedBytes < AllocationBudget(bytes.Length), $"read allocated {outcome.AllocatedBytes} bytes for a {bytes.Length}-byte input");
+        return outcome.Accepted;
     }
 
     [Fact]
     public void Random_mutations_of_valid_files_end_in_success_or_SafeTensorsFormatException()
     {
-        int accepted = 0, refused = 0;
-        var property = Prop.ForAll(CaseGen.ToArbitrary(), c =>
-        {
-            if (ReadOne(Apply(c))) accepted++;
-            else refused++;
-        });
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(RandomCases).WithQuietOnSuccess(true), property);
-        output.WriteLine($"random mutation cases: {accepted + refused} ({accepted} accepted, {refused} refused)");
-        Assert.True(accepted + refused >= RandomCases);
-        Assert.True(refused > 0);
+        using var runner = new FuzzRunner();
+        var stats = runner.Check(Fuzzer, RandomCases, Read, AllocationBudget);
+        output.WriteLine($"random mutation cases: {stats}");
+        Assert.True(stats.Refused > 0);
     }
 
     /// <summary>Cases the random fuzzer found once (rerun here directly: a Replay seed would need the long run's 160k cases).</summary>
-    public static TheoryData<Case> Regressions() => new()
+    public static TheoryData<FuzzCase> Regressions() => new()
     {
         // 200k run, seed (17994270280193496006,2777955957490087131): shape (2147483647, 0) reached Shape's constructor.
-        new Case(4, [new Mutation(5, 229483351, 6), new Mutation(5, 1132769000, 11)]),
+        new FuzzCase(4, [new Mutation(5, 229483351, 6), new Mutation(5, 1132769000, 11)]),
         // Seed (17887133025115913246,7184757492302890615): a lone-surrogate escape made System.Text.Json throw InvalidOperationException.
-        new Case(0, [new Mutation(7, 322118946, 0)]),
+        new FuzzCase(0, [new Mutation(7, 322118946, 0)]),
     };
 
     [Theory]
     [MemberData(nameof(Regressions))]
-    public void Cases_found_by_fuzzing_once_are_handled(Case c) => Assert.False(ReadOne(Apply(c)), "refused");
+    public void Cases_found_by_fuzzing_once_are_handled(FuzzCase c)
+    {
+        using var runner = new FuzzRunner();
+        Assert.False(ReadOne(runner, Fuzzer.Apply(c)), "refused");
+    }
 
     [Fact]
     public void Every_truncation_and_every_single_bit_flip_of_a_valid_file_is_handled()
     {
+        using var runner = new FuzzRunner();
         byte[] valid = Bases[0];
         int accepted = 0, refused = 0;
         for (int length = 0; length < valid.Length; length++)
         {
-            if (ReadOne(valid[..length])) accepted++;
+            if (ReadOne(runner, valid[..length])) accepted++;
             else refused++;
         }
         for (int i = 0; i < valid.Length; i++)
@@ -226,18 +165,12 @@ public class SafeTensorsFuzzTests(ITestOutputHelper output)
             {
                 var copy = (byte[])valid.Clone();
                 copy[i] ^= (byte)(1 << bit);
-                if (ReadOne(copy)) accepted++;
+                if (ReadOne(runner, copy)) accepted++;
                 else refused++;
             }
         }
         output.WriteLine($"exhaustive truncation/bit-flip cases: {accepted + refused} ({accepted} accepted, {refused} refused)");
         Assert.Equal(valid.Length * 9, accepted + refused);
-        Assert.Equal(0, Enumerable.Range(0, valid.Length).Count(l => Accepts(valid[..l])));
-    }
-
-    private static bool Accepts(byte[] bytes)
-    {
-        try { SafeTensors.Read(bytes, "x"); return true; }
-        catch (SafeTensorsFormatException) { return false; }
+        Assert.Equal(0, Enumerable.Range(0, valid.Length).Count(l => Read(valid[..l])));
     }
 }

@@ -31,7 +31,7 @@ public static class Cifar10Extractor
     /// <param name="spec">Which archive layout to expect.</param>
     /// <param name="cancellationToken">Checked between blocks; on cancellation the temporary folder is deleted.</param>
     /// <returns>The full path of the complete <c>spec.FolderName</c> folder.</returns>
-    /// <exception cref="InvalidDataException">The archive is unreadable, holds an unsafe entry name, or lacks a required file.</exception>
+    /// <exception cref="InvalidDataException">The archive is unreadable, holds an unsafe entry name, declares an entry over 256 MiB or larger than the archive can hold, or lacks a required file.</exception>
     /// <exception cref="FileNotFoundException"><paramref name="archivePath"/> does not exist.</exception>
     public static string ExtractOnce(string archivePath, string parentFolder, Cifar10ArchiveSpec spec, CancellationToken cancellationToken = default)
     {
@@ -91,41 +91,34 @@ public static class Cifar10Extractor
     private static void ExtractInto(string archivePath, string tmpFolder, Cifar10ArchiveSpec spec, CancellationToken ct)
     {
         using var file = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize);
+        long plausible = TarInput.MaxPlausibleEntryBytes(file.Length, gzip: true);
         using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var tar = new TarReader(gzip);
+        using var tar = new TarReader(new TarMetadataGuardStream(gzip));
         byte[] buffer = new byte[BufferSize];
+        InvalidDataException Unreadable(Exception e) => new($"The archive '{archivePath}' is not a readable .tar.gz: {e.Message}", e);
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            TarEntry? entry;
-            try
-            {
-                entry = tar.GetNextEntry();
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
-            {
-                throw new InvalidDataException($"The archive '{archivePath}' is not a readable .tar.gz: {e.Message}", e);
-            }
-
+            TarEntry? entry = TarInput.NextEntry(tar, Unreadable);
             if (entry is null)
                 break;
             string? name = SelectEntry(entry.Name, archivePath, spec);
             if (name is null || entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
                 continue;
+            // The header's size bounds what gets written to disk, so a decompression bomb is refused before it is inflated.
+            if (entry.Length > TarInput.MaxEntryBytes || entry.Length > plausible)
+            {
+                throw new InvalidDataException(
+                    $"The archive '{archivePath}' declares {entry.Length:N0} bytes for '{entry.Name}', more than a CIFAR-10 file can be " +
+                    $"({TarInput.MaxEntryBytes:N0}) or than a {file.Length:N0}-byte .tar.gz can hold.");
+            }
 
             using var output = new FileStream(Path.Combine(tmpFolder, name), FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
-            try
+            int n;
+            while ((n = TarInput.Read(entry.DataStream, buffer, e => new($"The archive '{archivePath}' is truncated or corrupt inside '{entry.Name}': {e.Message}", e))) > 0)
             {
-                int n;
-                while ((n = entry.DataStream.Read(buffer)) > 0)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    output.Write(buffer, 0, n);
-                }
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
-            {
-                throw new InvalidDataException($"The archive '{archivePath}' is truncated or corrupt inside '{entry.Name}': {e.Message}", e);
+                ct.ThrowIfCancellationRequested();
+                output.Write(buffer, 0, n);
             }
         }
     }
