@@ -12,6 +12,55 @@ namespace Cifar.Simd.Kernels;
 public static class Elementwise
 {
     /// <summary>
+    /// L2 weight decay in one pass: <c>dw += scale·w</c> elementwise, returning <c>Σ w²</c> (summed in
+    /// fixed chunks, so the result is the same for any thread count). Long spans run on the worker pool.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans' lengths differ.</exception>
+    public static unsafe double AddWeightDecayAndSumSquares<T>(ReadOnlySpan<T> w, T scale, Span<T> dw) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (w.Length != dw.Length)
+            ThrowHelper.Argument($"dw has {dw.Length} elements but w has {w.Length}.", nameof(dw));
+        var work = WeightDecayWork<T>.ForThisThread(ParallelLoops.Chunks(w.Length));
+        fixed (T* pw = w)
+        fixed (T* pdw = dw)
+        {
+            work.W = pw;
+            work.Dw = pdw;
+            work.Scale = scale;
+            ParallelLoops.For(w.Length, work);
+            work.W = null;
+            work.Dw = null;
+        }
+        double sum = 0;
+        for (int c = 0; c < ParallelLoops.Chunks(w.Length); c++) sum += work.Partials[c];
+        return sum;
+    }
+
+    // One per thread, so two models training at once never share partial sums.
+    private sealed unsafe class WeightDecayWork<T> : RangeWork where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static WeightDecayWork<T>? t_instance;
+        public T* W, Dw;
+        public T Scale;
+        public double[] Partials = [];
+
+        public static WeightDecayWork<T> ForThisThread(int chunks)
+        {
+            var work = t_instance ??= new WeightDecayWork<T>();
+            if (work.Partials.Length < chunks) work.Partials = new double[chunks];
+            return work;
+        }
+
+        public override void Run(int start, int count)
+        {
+            var w = new ReadOnlySpan<T>(W + start, count);
+            var dw = new Span<T>(Dw + start, count);
+            TensorPrimitives.MultiplyAdd(w, Scale, dw, dw);
+            Partials[start / ParallelLoops.Chunk] = double.CreateChecked(TensorPrimitives.SumOfSquares(w));
+        }
+    }
+
+    /// <summary>
     /// ReLU forward: <c>y = max(0, x)</c> elementwise. NaN in x gives NaN in y (like numpy's <c>np.maximum</c>).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>

@@ -248,7 +248,8 @@ public static class Gemm
                 // Every part runs on its own thread at once, so waiting here for all packers cannot deadlock.
                 Interlocked.Increment(ref _packed);
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _packed) < parts) spin.SpinOnce();
+                // Never Sleep(1): a millisecond nap here would cost more than the whole product.
+                while (Volatile.Read(ref _packed) < parts) spin.SpinOnce(sleep1Threshold: -1);
             }
             _run(in _args, part, parts);
         }

@@ -3,7 +3,6 @@ using Cifar.Simd.Kernels;
 using Cifar.Simd.Layers;
 using Cifar.Simd.Random;
 using Cifar.Simd.Tensors;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Cifar.Simd.Models;
 
@@ -149,11 +148,10 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         else Gemm.MultiplyGathered(false, false, n, h, d, xs, rows, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
         Gemm.Multiply<T>(false, false, n, c, h, ws.Hidden, w2, ws.Scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan()); // (N, C)
         double loss = double.CreateChecked(Layer.SoftmaxLoss<T>(ws.Scores, y, ws.Scores, n, c)); // Scores now holds dscores
-        loss += reg * (double.CreateChecked(TensorPrimitives.SumOfSquares(w1)) + double.CreateChecked(TensorPrimitives.SumOfSquares(w2)));
         T twoReg = T.CreateChecked(2 * reg);
         Span<T> dw1 = p.Gradient("W1").AsSpan(), dw2 = p.Gradient("W2").AsSpan();
         Gemm.Multiply<T>(true, false, h, c, n, ws.Hidden, ws.Scores, dw2); // (H, C) = Hᵀ·dscores
-        TensorPrimitives.MultiplyAdd(w2, twoReg, dw2, dw2);
+        double sumW2 = Elementwise.AddWeightDecayAndSumSquares(w2, twoReg, dw2);
         Reductions.ColumnSums<T>(ws.Scores, p.Gradient("b2").AsSpan(), n, c);
         Gemm.Multiply<T>(false, true, n, h, c, ws.Scores, w2, ws.DHidden); // (N, H) = dscores·W2ᵀ
         Span<T> db1 = p.Gradient("b1").AsSpan();
@@ -162,7 +160,9 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         // (D, H) = Xᵀ·dH; no dX for the input layer.
         if (rows.IsEmpty) Gemm.Multiply<T>(true, false, d, h, n, xs, ws.DHidden, dw1);
         else Gemm.MultiplyGathered<T>(true, false, d, h, n, xs, rows, ws.DHidden, dw1);
-        TensorPrimitives.MultiplyAdd(w1, twoReg, dw1, dw1);
+        // W1 is the largest buffer of the step: decay it and sum its squares in one pass, on every core.
+        double sumW1 = Elementwise.AddWeightDecayAndSumSquares(w1, twoReg, dw1);
+        loss += reg * (sumW1 + sumW2);
         return loss;
     }
 

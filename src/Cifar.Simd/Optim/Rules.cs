@@ -21,7 +21,7 @@ public sealed class Sgd<T> : UpdateRule<T> where T : unmanaged, IFloatingPointIe
     protected override Span<T> StateBuffer(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, "sgd has no state.");
 
     /// <inheritdoc/>
-    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw)
+    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw, int offset)
     {
         T lr = Cast(LearningRate);
         var vlr = new Vector<T>(lr);
@@ -64,10 +64,10 @@ public sealed class SgdMomentum<T> : UpdateRule<T> where T : unmanaged, IFloatin
     protected override void AllocateState(int length) => _velocity = new T[length];
 
     /// <inheritdoc/>
-    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw)
+    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw, int offset)
     {
         T lr = Cast(LearningRate), mu = Cast(Momentum);
-        Span<T> v = _velocity;
+        Span<T> v = _velocity.AsSpan(offset, w.Length);
         var vlr = new Vector<T>(lr);
         var vmu = new Vector<T>(mu);
         int i = 0;
@@ -122,10 +122,10 @@ public sealed class RmsProp<T> : UpdateRule<T> where T : unmanaged, IFloatingPoi
     protected override void AllocateState(int length) => _cache = new T[length];
 
     /// <inheritdoc/>
-    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw)
+    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw, int offset)
     {
         T lr = Cast(LearningRate), decay = Cast(DecayRate), oneMinus = Cast(1 - DecayRate), eps = Cast(Epsilon);
-        Span<T> cache = _cache;
+        Span<T> cache = _cache.AsSpan(offset, w.Length);
         int i = 0;
         for (; i <= w.Length - Vector<T>.Count; i += Vector<T>.Count)
         {
@@ -203,15 +203,17 @@ public sealed class Adam<T> : UpdateRule<T> where T : unmanaged, IFloatingPointI
     }
 
     /// <inheritdoc/>
-    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw)
+    protected override void BeginStep() => TimeStep++;
+
+    /// <inheritdoc/>
+    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw, int offset)
     {
-        TimeStep++;
         T b1 = Cast(Beta1), b2 = Cast(Beta2), eps = Cast(Epsilon), lr = Cast(LearningRate);
         // 1 − β rounded once from double, as numpy rounds the Python scalar to the array's type.
         T c1 = Cast(1 - Beta1), c2 = Cast(1 - Beta2);
         // Bias corrections in double, as numpy computes beta**t in float64 before the array ops.
         T corr1 = Cast(1 - Math.Pow(Beta1, TimeStep)), corr2 = Cast(1 - Math.Pow(Beta2, TimeStep));
-        Span<T> m = _m, v = _v;
+        Span<T> m = _m.AsSpan(offset, w.Length), v = _v.AsSpan(offset, w.Length);
         int i = 0;
         for (; i <= w.Length - Vector<T>.Count; i += Vector<T>.Count)
         {
@@ -263,10 +265,10 @@ public sealed class AdaGrad<T> : UpdateRule<T> where T : unmanaged, IFloatingPoi
     protected override void AllocateState(int length) => _cache = new T[length];
 
     /// <inheritdoc/>
-    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw)
+    protected override void Apply(Span<T> w, ReadOnlySpan<T> dw, int offset)
     {
         T lr = Cast(LearningRate), eps = Cast(Epsilon);
-        Span<T> cache = _cache;
+        Span<T> cache = _cache.AsSpan(offset, w.Length);
         int i = 0;
         for (; i <= w.Length - Vector<T>.Count; i += Vector<T>.Count)
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Cifar.Simd.Kernels;
 
 namespace Cifar.Simd.Optim;
 
@@ -13,7 +14,13 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
     private double _learningRate;
 
     /// <summary>Creates a rule with the given learning rate.</summary>
-    protected UpdateRule(double learningRate) => LearningRate = learningRate;
+    protected UpdateRule(double learningRate)
+    {
+        LearningRate = learningRate;
+        _range = new RangeApply(this);
+    }
+
+    private readonly RangeApply _range;
 
     /// <summary>CS231n's <c>config['learning_rate']</c>; must be &gt; 0 and finite, also once rounded to <typeparamref name="T"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not &gt; 0, or is not finite in <typeparamref name="T"/>.</exception>
@@ -37,14 +44,40 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>
     /// Updates <paramref name="w"/> in place from its gradient <paramref name="dw"/> (same length).
     /// The first call sizes the rule's state to <c>w.Length</c>; later calls must pass the same length.
+    /// Long buffers are updated on the worker pool in fixed ranges; every element's arithmetic is the
+    /// same on any number of threads.
     /// </summary>
     /// <exception cref="ArgumentException">The lengths differ, or differ from the state's length.</exception>
-    public void Update(Span<T> w, ReadOnlySpan<T> dw)
+    public unsafe void Update(Span<T> w, ReadOnlySpan<T> dw)
     {
         if (w.Length != dw.Length)
             ThrowHelper.Argument($"The gradient has {dw.Length} elements but the parameters have {w.Length}.", nameof(dw));
         InitializeState(w.Length);
-        Apply(w, dw);
+        BeginStep();
+        fixed (T* pw = w)
+        fixed (T* pdw = dw)
+        {
+            _range.W = pw;
+            _range.Dw = pdw;
+            try
+            {
+                ParallelLoops.For(w.Length, _range);
+            }
+            finally
+            {
+                _range.W = null;
+                _range.Dw = null;
+            }
+        }
+    }
+
+    // The per-chunk call of Apply; pointers because the caller's spans cannot be stored in a field (they are pinned for the call).
+    private sealed unsafe class RangeApply(UpdateRule<T> rule) : RangeWork
+    {
+        public T* W, Dw;
+
+        public override void Run(int start, int count) =>
+            rule.Apply(new Span<T>(W + start, count), new ReadOnlySpan<T>(Dw + start, count), start);
     }
 
     /// <summary>The number of parameters the state is sized for, or −1 before the first update.</summary>
@@ -92,8 +125,15 @@ public abstract class UpdateRule<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <summary>The state buffer at position <paramref name="index"/> of <see cref="StateNames"/>.</summary>
     protected abstract Span<T> StateBuffer(int index);
 
-    /// <summary>One update over the whole buffer; lengths are already checked.</summary>
-    protected abstract void Apply(Span<T> w, ReadOnlySpan<T> dw);
+    /// <summary>
+    /// The update of one range of the parameters: <paramref name="w"/> and <paramref name="dw"/> are elements
+    /// [offset, offset + length) of the buffers, so state is sliced at <paramref name="offset"/>. Ranges are
+    /// disjoint and may run on several threads at once, so an implementation touches nothing outside its range.
+    /// </summary>
+    protected abstract void Apply(Span<T> w, ReadOnlySpan<T> dw, int offset);
+
+    /// <summary>Called once per <see cref="Update"/> before <see cref="Apply"/> (Adam counts its time step here).</summary>
+    protected virtual void BeginStep() { }
 
     /// <summary>Converts a double hyperparameter to the element type once per update.</summary>
     protected static T Cast(double value) => T.CreateChecked(value);
