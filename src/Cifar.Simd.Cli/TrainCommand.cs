@@ -122,7 +122,17 @@ internal static class TrainCommand
     private static int Run<T>(TrainSettings s, bool resumed, CancellationToken ct) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (s.Threads is { } t) Parallelism.ThreadCount = t;
+        // The JIT compiles the training kernels on first use: do that on the spare core while the data loads.
+        var warmup = s.Model == "fc" ? Task.CompletedTask : Task.Run(() => WarmUpTwoLayer<T>(s, ct), ct);
         var split = CliData.Load<T>(s.Data, ct, s.Sizes);
+        try
+        {
+            warmup.Wait(ct);
+        }
+        catch (AggregateException)
+        {
+            // Best effort only: the real run reports any problem itself.
+        }
         Directory.CreateDirectory(s.Out);
         string shape = s.Model == "fc" ? $"fc net 3072-{string.Join("-", s.HiddenDims)}-10, {s.Normalization}, keep {s.DropoutKeep}, {s.UpdateRule}" : $"two-layer net 3072-{s.Hidden}-10";
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(shape)}[/], {typeof(T).Name.ToLowerInvariant()}, GEMM path {Gemm.Path}, {Parallelism.ThreadCount} thread(s)");
@@ -214,6 +224,24 @@ internal static class TrainCommand
     }
 
     private sealed record History(List<double> Loss, List<double> TrainAcc, List<double> ValAcc, TrainingDivergence? Divergence = null);
+
+    // A few steps of the same net on a few random rows run every kernel the timed training will use.
+    private static void WarmUpTwoLayer<T>(TrainSettings s, CancellationToken ct) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int features = 3072, valRows = 300;
+        int rows = Math.Max(2 * s.BatchSize, 2);
+        var random = new System.Random(1);
+        Tensor<T> Noise(int n)
+        {
+            var x = Tensor<T>.Uninitialized(n, features);
+            foreach (ref T v in x.AsSpan()) v = T.CreateChecked(random.NextDouble() - 0.5);
+            return x;
+        }
+        int[] Labels(int n) => Enumerable.Range(0, n).Select(i => i % 10).ToArray();
+        var net = new TwoLayerNet<T>(features, s.Hidden, 10, s.Std, s.Seed);
+        net.Train(Noise(rows), Labels(rows), Noise(valRows), Labels(valRows), s.LearningRate!.Value, s.LearningRateDecay, s.Reg,
+            numIters: 3, batchSize: s.BatchSize, cancellationToken: ct);
+    }
 
     private static (IClassifier<T>, History, SolverOutcome, int) TrainTwoLayer<T>(TrainSettings s, Cifar10Split<T> split, Stopwatch clock, CancellationToken ct)
         where T : unmanaged, IFloatingPointIeee754<T>
