@@ -40,7 +40,8 @@ public enum Normalization
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int InferenceChunk = 256;
+    // Each chunk packs W1 anew (6 MB at 3072×500); 1024 rows amortise that to a few percent (256 cost 20%).
+    internal const int InferenceChunk = 1024;
     private readonly int[] _dims;                // layer widths: D, H1, …, C
     private readonly BatchnormParam<T>[] _bnParams;
     private readonly NumpyRandom? _dropoutRandom;

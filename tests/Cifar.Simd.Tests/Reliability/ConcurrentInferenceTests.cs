@@ -71,8 +71,10 @@ public class ConcurrentInferenceTests
 
     private static void PredictConcurrently<T>(Inference<T> inference, int threads) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // 1 row, a partial chunk, exactly one chunk, and one over a chunk boundary.
-        int[] sizes = [1, 37, 256, 300];
+        // 1 row, partial chunks, exactly one chunk, and one over a chunk boundary.
+        int chunk = TwoLayerNet<T>.InferenceChunk;
+        Assert.Equal(FullyConnectedNet<T>.InferenceChunk, chunk);
+        int[] sizes = [1, 37, 300, chunk, chunk + 76];
         var inputs = sizes.Select((n, i) => SyntheticData.Blobs<T>(n, D, C, seed: 10 + (uint)i).X).ToArray();
         var expectedScores = inputs.Select(x => inference.Loss(x).ToArray()).ToArray();
         var expectedPredictions = inputs.Select(x => inference.Predict(x)).ToArray();
