@@ -186,7 +186,9 @@ public static class Gemm
             try
             {
                 long shared = GemmDriver<T, TKernel, TEpi>.SharedBLength(args);
-                bool share = args.SplitRows && shared <= SharedBLimit;
+                int partRows = (int)Math.Min(args.M, ((long)GemmDriver<T, TKernel, TEpi>.Units(args) + parts - 1) / parts * TKernel.MR);
+                bool inPlace = !args.TransposeB && GemmDriver<T, TKernel, TEpi>.UseDirectB(partRows, args.N);
+                bool share = args.SplitRows && !inPlace && shared <= SharedBLimit;
                 if (share) args.SharedB = PackBuffers<T>.Shared((int)shared);
                 GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer, share ? GemmDriver<T, TKernel, TEpi>.PackSharePointer : null);
                 WorkerPool.Run(GemmJob.Instance, parts);

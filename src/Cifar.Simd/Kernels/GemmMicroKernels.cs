@@ -9,7 +9,8 @@ namespace Cifar.Simd.Kernels;
 /// The register-tile microkernel contract (see docs/kernels.md). <c>Run</c> computes an MR×NR tile
 /// <c>acc = Ã·B̃</c> over <c>kc</c> steps and stores it to <c>c</c> (row stride <c>ldc</c>):
 /// it reads exactly <c>kc·MR</c> elements of the packed A panel <c>a</c> (column p at a + p·MR),
-/// <c>kc·NR</c> of the packed B panel <c>b</c> (row p at b + p·NR), the full MR×NR tile of <c>c</c>
+/// NR elements of each of the <c>kc</c> rows of the B panel <c>b</c> (row p at b + p·ldb: ldb = NR for
+/// a packed panel, or B's own row stride when B is read in place), the full MR×NR tile of <c>c</c>
 /// only when <c>!first || TEpi.Accumulate</c>, and <c>NR</c> bias values only when
 /// <c>last &amp;&amp; TEpi.AddBias</c>. It always writes the full MR×NR tile: the driver hands edge
 /// tiles over as a padded temporary so nothing past the caller's spans is touched.
@@ -24,14 +25,14 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
 
     static abstract bool IsSupported { get; }
 
-    static abstract void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    static abstract void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue;
 
     /// <summary>
-    /// The same contract for an MR×(NR/2) tile: reads only the first NR/2 columns of each packed B row
-    /// (still at stride NR), of the C tile and of the bias. Halves the wasted work on a narrow N edge.
+    /// The same contract for an MR×(NR/2) tile: reads only the first NR/2 columns of each B row
+    /// (still at stride ldb), of the C tile and of the bias. Halves the wasted work on a narrow N edge.
     /// </summary>
-    static abstract void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    static abstract void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue;
 }
 
@@ -84,7 +85,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector512<T>.Count;
@@ -109,7 +110,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
             ar = Vector512.Create(a[6]); c60 = MulAdd(ar, b0, c60); c61 = MulAdd(ar, b1, c61);
             ar = Vector512.Create(a[7]); c70 = MulAdd(ar, b0, c70); c71 = MulAdd(ar, b1, c71);
             a += 8;
-            b += 2 * w;
+            b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -126,7 +127,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector512<T>.Count;
@@ -150,7 +151,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
             c6 = MulAdd(Vector512.Create(a[6]), b0, c6);
             c7 = MulAdd(Vector512.Create(a[7]), b0, c7);
             a += 8;
-            b += 2 * w;
+            b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -203,7 +204,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector256<T>.Count;
@@ -224,7 +225,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
             ar = Vector256.Create(a[4]); c40 = MulAdd(ar, b0, c40); c41 = MulAdd(ar, b1, c41);
             ar = Vector256.Create(a[5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
             a += 6;
-            b += 2 * w;
+            b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -239,7 +240,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector256<T>.Count;
@@ -259,7 +260,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
             c4 = MulAdd(Vector256.Create(a[4]), b0, c4);
             c5 = MulAdd(Vector256.Create(a[5]), b0, c5);
             a += 6;
-            b += 2 * w;
+            b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -310,7 +311,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
     public static bool IsSupported => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector128<T>.Count;
@@ -327,7 +328,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
             ar = Vector128.Create(a[2]); c20 = MulAdd(ar, b0, c20); c21 = MulAdd(ar, b1, c21);
             ar = Vector128.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
             a += 4;
-            b += 2 * w;
+            b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -340,7 +341,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunHalf<TEpi>(int kc, T* a, T* b, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector128<T>.Count;
@@ -356,7 +357,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
             c2 = MulAdd(Vector128.Create(a[2]), b0, c2);
             c3 = MulAdd(Vector128.Create(a[3]), b0, c3);
             a += 4;
-            b += 2 * w;
+            b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;

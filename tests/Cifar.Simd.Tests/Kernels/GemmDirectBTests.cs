@@ -1,0 +1,78 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Cifar.Simd.Kernels;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace Cifar.Simd.Tests.Kernels;
+
+/// <summary>
+/// A row-major B is read in place by regions of at most <see cref="GemmBlocking.DirectBMaxRows"/> rows and
+/// packed otherwise; both must give bitwise the same C (and the reference's), on every path.
+/// These tests change that process-wide limit, so they run with the other global-state tests.
+/// </summary>
+[Collection(nameof(GemmThreadingCollection))]
+public class GemmDirectBTests
+{
+    private static readonly SimdPath[] Paths = SimdPaths.Supported();
+
+    private static Arbitrary<GemmCase> Cases() =>
+        (from m in Gen.Frequency((3, Gen.Choose(1, 70)), (1, Gen.Choose(250, 300)))
+         from n in Gen.Frequency((3, Gen.Choose(1, 140)), (1, Gen.Elements(16, 32, 50, 64, 100, 1024)))
+         from k in Gen.Frequency((3, Gen.Choose(1, 80)), (1, Gen.Choose(230, 520)))
+         from epi in Gen.Elements(GemmEpilogue.None, GemmEpilogue.Bias, GemmEpilogue.BiasRelu, GemmEpilogue.Accumulate)
+         from seed in Gen.Choose(0, int.MaxValue)
+         select new GemmCase(m, n, k, false, false, epi, seed)).ToArbitrary();
+
+    [Property(MaxTest = 40)]
+    public Property InPlaceAndPackedBAgreeBitwise() =>
+        Prop.ForAll(Cases(), g =>
+        {
+            foreach (SimdPath path in Paths)
+            {
+                var inPlace = Run<float>(g, path, int.MaxValue);
+                Assert.True(Bitwise(inPlace, Run<float>(g, path, 0)), $"{g} on {path}: float C differs between B read in place and packed.");
+                Assert.True(Bitwise(Run<double>(g, path, int.MaxValue), Run<double>(g, path, 0)), $"{g} on {path}: double C differs between B read in place and packed.");
+                WithLimit(int.MaxValue, () => GemmTestData.Check<float>(g, path, 2e-7, 1e-30));
+            }
+        });
+
+    [Fact]
+    public void TrainingShapesReadBInPlaceOnlyWhereItPays()
+    {
+        // 200-row products read W in place; 1024 rows, or a row stride of a whole page (N = 1024 floats), pack it.
+        Assert.True(GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.UseDirectB(200, 100));
+        Assert.True(GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.UseDirectB(256, 512));
+        Assert.False(GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.UseDirectB(257, 100));
+        Assert.False(GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.UseDirectB(200, 1024));
+        Assert.False(GemmDriver<double, Avx2Kernel<double>, NoEpilogue>.UseDirectB(200, 512));
+        Assert.True(GemmDriver<double, Avx2Kernel<double>, NoEpilogue>.UseDirectB(200, 500));
+    }
+
+    private static T[] Run<T>(GemmCase g, SimdPath path, int limit) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new System.Random(g.Seed);
+        T[] a = GemmTestData.Random<T>(rng, g.M * g.K), b = GemmTestData.Random<T>(rng, g.K * g.N);
+        T[] bias = GemmTestData.Random<T>(rng, g.N), c = GemmTestData.Random<T>(rng, g.M * g.N);
+        WithLimit(limit, () => Gemm.Multiply<T>(path, false, false, g.M, g.N, g.K, a, b, c, g.Epilogue, bias));
+        return c;
+    }
+
+    private static void WithLimit(int limit, Action action)
+    {
+        int saved = GemmBlocking.DirectBMaxRows;
+        GemmBlocking.DirectBMaxRows = limit;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            GemmBlocking.DirectBMaxRows = saved;
+        }
+    }
+
+    private static bool Bitwise<T>(T[] x, T[] y) where T : unmanaged =>
+        MemoryMarshal.AsBytes(x.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(y.AsSpan()));
+}
