@@ -186,6 +186,7 @@ public static class Gemm
             try
             {
                 long shared = GemmDriver<T, TKernel, TEpi>.SharedBLength(args);
+                // Only a row split shares B, and only when its parts would pack it rather than read it in place.
                 int partRows = (int)Math.Min(args.M, ((long)GemmDriver<T, TKernel, TEpi>.Units(args) + parts - 1) / parts * TKernel.MR);
                 bool inPlace = !args.TransposeB && GemmDriver<T, TKernel, TEpi>.UseDirectB(partRows, args.N);
                 bool share = args.SplitRows && !inPlace && shared <= SharedBLimit;
