@@ -41,7 +41,7 @@ public class GemmDirectBTests
     [Fact]
     public void TrainingShapesReadBInPlaceOnlyWhereItPays()
     {
-        // 200-row products read W in place; 1024 rows, or a row stride of a whole page (N = 1024 floats), pack it.
+        // 200-row products read W in place; regions of more than 256 rows, or a row stride of a whole page (N = 1024 floats), pack it.
         Assert.True(GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.UseDirectB(200, 100));
         Assert.True(GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.UseDirectB(256, 512));
         Assert.False(GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.UseDirectB(257, 100));
