@@ -1,5 +1,6 @@
 using System.Numerics;
 using Cifar.Simd.Kernels;
+using Cifar.Simd.Tests.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -41,20 +42,11 @@ public class GemmGatheredTests
     public void TrainingShapesWithRepeatedRowsAcrossThreads()
     {
         // The two products of a minibatch drawn with replacement: X[idx]·W1 and X[idx]ᵀ·dH, large enough to run in parallel.
-        foreach (int threads in new[] { 1, 2, 3 })
+        ThreadCounts.ForEach(_ =>
         {
-            int saved = Parallelism.ThreadCount;
-            Parallelism.ThreadCount = threads;
-            try
-            {
-                CheckBitwise<float>(new GemmCase(200, 50, 3072, false, false, GemmEpilogue.BiasRelu, 11), 500, Gemm.Path);
-                CheckBitwise<float>(new GemmCase(3072, 50, 200, true, false, GemmEpilogue.None, 12), 500, Gemm.Path);
-            }
-            finally
-            {
-                Parallelism.ThreadCount = saved;
-            }
-        }
+            CheckBitwise<float>(new GemmCase(200, 50, 3072, false, false, GemmEpilogue.BiasRelu, 11), 500, Gemm.Path);
+            CheckBitwise<float>(new GemmCase(3072, 50, 200, true, false, GemmEpilogue.None, 12), 500, Gemm.Path);
+        });
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Cifar.Simd.Kernels;
+using Cifar.Simd.Tests.Support;
 
 namespace Cifar.Simd.Tests.Kernels;
 
@@ -25,26 +26,17 @@ public class GemmThreadingTests
         var rng = new System.Random(m + n + k);
         float[] a = GemmTestData.Random<float>(rng, m * k), b = GemmTestData.Random<float>(rng, k * n);
         float[] bias = GemmTestData.Random<float>(rng, n), c0 = GemmTestData.Random<float>(rng, m * n);
-        int saved = Parallelism.ThreadCount;
-        try
+        foreach (SimdPath path in Paths)
         {
-            foreach (SimdPath path in Paths)
+            float[]? first = null;
+            ThreadCounts.ForEach(threads =>
             {
-                float[]? first = null;
-                foreach (int threads in new[] { 1, 2, 3 })
-                {
-                    Parallelism.ThreadCount = threads;
-                    var c = (float[])c0.Clone();
-                    Gemm.Multiply<float>(path, ta, tb, m, n, k, a, b, c, epi, bias);
-                    if (first is null) first = c;
-                    else Assert.True(MemoryMarshal.AsBytes(first.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(c.AsSpan())),
-                        $"{path}: {threads} threads differ from 1 thread.");
-                }
-            }
-        }
-        finally
-        {
-            Parallelism.ThreadCount = saved;
+                var c = (float[])c0.Clone();
+                Gemm.Multiply<float>(path, ta, tb, m, n, k, a, b, c, epi, bias);
+                if (first is null) first = c;
+                else Assert.True(MemoryMarshal.AsBytes(first.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(c.AsSpan())),
+                    $"{path}: {threads} threads differ from 1 thread.");
+            });
         }
     }
 

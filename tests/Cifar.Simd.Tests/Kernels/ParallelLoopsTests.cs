@@ -1,5 +1,6 @@
 using Cifar.Simd.Kernels;
 using Cifar.Simd.Optim;
+using Cifar.Simd.Tests.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -44,7 +45,7 @@ public class ParallelLoopsTests
         float[] w = GemmTestData.Random<float>(rng, n), dw0 = GemmTestData.Random<float>(rng, n);
         float[]? first = null;
         double firstSum = 0;
-        ForEachThreadCount(() =>
+        ThreadCounts.ForEach(_ =>
         {
             var dw = (float[])dw0.Clone();
             double sum = Elementwise.AddWeightDecayAndSumSquares<float>(w, 0.01f, dw);
@@ -74,7 +75,7 @@ public class ParallelLoopsTests
         float[] w0 = GemmTestData.Random<float>(rng, n);
         float[][] grads = [GemmTestData.Random<float>(rng, n), GemmTestData.Random<float>(rng, n), GemmTestData.Random<float>(rng, n)];
         float[]? first = null;
-        ForEachThreadCount(() =>
+        ThreadCounts.ForEach(_ =>
         {
             var rule = Cifar.Simd.Training.UpdateRuleFactory.Create<float>(new Cifar.Simd.Training.SolverOptions { UpdateRule = name, LearningRate = 1e-2 });
             var w = (float[])w0.Clone();
@@ -84,22 +85,5 @@ public class ParallelLoopsTests
         });
         // The three steps really moved the weights, so the equality above compares real work.
         Assert.NotEqual(w0, first);
-    }
-
-    private static void ForEachThreadCount(Action run)
-    {
-        int saved = Parallelism.ThreadCount;
-        try
-        {
-            foreach (int threads in new[] { 1, 2, 3 })
-            {
-                Parallelism.ThreadCount = threads;
-                run();
-            }
-        }
-        finally
-        {
-            Parallelism.ThreadCount = saved;
-        }
     }
 }
