@@ -36,6 +36,33 @@ public static class Gemm
     // Largest op(B) packed once and shared by the threads of a row split (16 MiB of float); larger ones are packed per thread.
     internal const long SharedBLimit = 1L << 22;
 
+    // Largest C computed transposed (its scratch is kept per calling thread): 1M elements, 4 MiB of float.
+    internal const long TransposedCLimit = 1L << 20;
+
+    /// <summary>Tests force a formulation: 0 chooses by shape, 1 never transposes, 2 transposes whenever allowed.</summary>
+    internal static int TransposeMode;
+
+    /// <summary>
+    /// Whether C (M×N) is cheaper computed as Cᵀ = op(B)ᵀ·op(A)ᵀ: the microkernel pads M to whole MR rows and
+    /// N to whole NR columns (or a half panel), so a narrow N such as 50 hidden units pads to 64 (78 % useful)
+    /// while as the row side it pads to 50 of a 10-row tile. Chosen when it saves at least a tenth of the
+    /// padded work; K must be long enough that the extra pass over C is small beside the product.
+    /// </summary>
+    internal static bool ComputeTransposed(int m, int n, int k, int mr, int nr)
+    {
+        if (TransposeMode == 1 || (long)m * n > TransposedCLimit) return false;
+        if (TransposeMode == 2) return true;
+        return k >= 32 && PaddedWork(n, m, mr, nr) * 10 <= PaddedWork(m, n, mr, nr) * 9;
+    }
+
+    // Multiply-adds the microkernels run for an M×N output, edge tiles included (an N edge of at most NR/2 runs a half tile).
+    private static long PaddedWork(int m, int n, int mr, int nr)
+    {
+        int rest = n % nr;
+        long paddedN = n - rest + (rest == 0 ? 0 : rest <= nr / 2 ? nr / 2 : nr);
+        return (long)((m + mr - 1) / mr * mr) * paddedN;
+    }
+
     /// <summary>The SIMD path the GEMM runs on: the CPU's best unless <c>CIFAR_SIMD_PATH</c> forces one.</summary>
     /// <exception cref="PlatformNotSupportedException"><c>CIFAR_SIMD_PATH</c> names a path this CPU lacks.</exception>
     /// <exception cref="ArgumentException"><c>CIFAR_SIMD_PATH</c> is not a path name.</exception>
@@ -147,7 +174,7 @@ public static class Gemm
             {
                 A = pa, B = pb, C = pc, ARows = aRows.IsEmpty ? null : prows,
                 Bias = epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu ? pbias : null,
-                M = m, N = n, K = k, TransposeA = transposeA, TransposeB = transposeB,
+                M = m, N = n, K = k, Ldc = n, TransposeA = transposeA, TransposeB = transposeB,
             };
             switch (path)
             {
@@ -176,6 +203,19 @@ public static class Gemm
         where TKernel : struct, IMicroKernel<T>
         where TEpi : struct, IGemmEpilogue
     {
+        if (!TEpi.Accumulate && ComputeTransposed(args.M, args.N, args.K, TKernel.MR, TKernel.NR))
+        {
+            // Cᵀ = op(B)ᵀ·op(A)ᵀ into a scratch; every part then writes its region of C back transposed.
+            // Scratch rows start on cache lines, so parts split at half panels never write the same line.
+            int ldc = (args.M + 64 / sizeof(T) - 1) / (64 / sizeof(T)) * (64 / sizeof(T));
+            args = new GemmArgs
+            {
+                A = args.B, TransposeA = !args.TransposeB,
+                B = args.A, BRows = args.ARows, TransposeB = !args.TransposeA,
+                M = args.N, N = args.M, K = args.K, Ldc = ldc,
+                C = PackBuffers<T>.TransposedC(args.N * ldc), Final = args.C, Bias = args.Bias,
+            };
+        }
         // Split the longer side of C; every part owns whole tiles and the full K loop.
         args.SplitRows = (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
         int parts = (long)args.M * args.N * args.K < ParallelThreshold
@@ -188,7 +228,7 @@ public static class Gemm
                 long shared = GemmDriver<T, TKernel, TEpi>.SharedBLength(args);
                 // Only a row split shares B, and only when its parts would pack it rather than read it in place.
                 int partRows = (int)Math.Min(args.M, ((long)GemmDriver<T, TKernel, TEpi>.Units(args) + parts - 1) / parts * TKernel.MR);
-                bool inPlace = !args.TransposeB && GemmDriver<T, TKernel, TEpi>.UseDirectB(partRows, args.N);
+                bool inPlace = !args.TransposeB && args.BRows == null && GemmDriver<T, TKernel, TEpi>.UseDirectB(partRows, args.N);
                 bool share = args.SplitRows && !inPlace && shared <= SharedBLimit;
                 if (share) args.SharedB = PackBuffers<T>.Shared((int)shared);
                 GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer, share ? GemmDriver<T, TKernel, TEpi>.PackSharePointer : null);

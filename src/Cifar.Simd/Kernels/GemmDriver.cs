@@ -11,12 +11,22 @@ internal unsafe struct GemmArgs
     public void* A, B, C, Bias;
     /// <summary>Rows of the stored A by index (gathered A), or null when stored row r is at A + r·lda.</summary>
     public int* ARows;
+    /// <summary>Rows of the stored B by index (gathered B), or null when stored row r is at B + r·ldb.</summary>
+    public int* BRows;
+    /// <summary>
+    /// Null, or the caller's C when this run computes its transpose (see <see cref="Gemm"/>'s choice of
+    /// formulation): C is then a scratch M×N buffer the microkernels fill without epilogue, and each part
+    /// writes its region of it transposed, with the epilogue, into Final (N×M, row stride M).
+    /// </summary>
+    public void* Final;
     /// <summary>
     /// Null, or all of op(B) packed once for every part of a row split: the K block starting at pc lies
     /// at SharedB + pc·roundup(N, NR), its NR panel at column j at + j·kc (see <c>PackShare</c>).
     /// </summary>
     public void* SharedB;
     public int M, N, K;
+    /// <summary>Row stride of C: N, or N rounded up to a whole cache line for a transposed run's scratch.</summary>
+    public int Ldc;
     public bool TransposeA, TransposeB;
     /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR panels) when false.</summary>
     public bool SplitRows;
@@ -33,8 +43,11 @@ internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int
 {
     public const int L1d = 48 * 1024, L2 = 1024 * 1024, L3Share = 4 * 1024 * 1024;
 
-    /// <summary>Most rows of C a region may have and still read a row-major B in place (tests set it to 0 to force packing).</summary>
-    internal static int DirectBMaxRows = 256;
+    /// <summary>
+    /// Most rows of C a region may have and still read a row-major B in place, and most columns for a transposed A
+    /// (tests set it to 0 to force packing).
+    /// </summary>
+    internal static int InPlaceMaxExtent = 256;
 
     public static GemmBlocking For(int mr, int nr, int elementSize)
     {
@@ -92,18 +105,23 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             int pc = u / panels * kcb, jc = u % panels * NR;
             int kc = Math.Min(kcb, k - pc), nc = Math.Min(NR, n - jc);
             T* dst = shared + (nint)pc * nPad + (nint)jc * kc;
-            if (g.TransposeB) PackBTransposed(b, k, pc, kc, jc, nc, dst, NR);
-            else PackB(b, n, pc, kc, jc, nc, dst, NR);
+            if (g.TransposeB) PackBTransposed(b, g.BRows, k, pc, kc, jc, nc, dst, NR);
+            else PackRowSegments(b, g.BRows, n, pc, kc, jc, nc, dst, NR);
         }
     }
 
     public static readonly GemmBlocking Blocking = GemmBlocking.For(TKernel.MR, TKernel.NR, sizeof(T));
 
-    /// <summary>Number of independent output panels along the split dimension.</summary>
+    /// <summary>
+    /// Number of independent output units along the split dimension: MR-row panels, or NR/2-column half
+    /// panels, so that a column split of 200 columns into two parts is 96 + 104 rather than 128 + 72.
+    /// </summary>
     public static int Units(in GemmArgs g) =>
-        g.SplitRows ? (g.M + TKernel.MR - 1) / TKernel.MR : (g.N + TKernel.NR - 1) / TKernel.NR;
+        g.SplitRows ? (g.M + TKernel.MR - 1) / TKernel.MR : (g.N + HalfNR - 1) / HalfNR;
 
-    /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/>: a contiguous run of whole MR or NR panels.</summary>
+    private static int HalfNR => TKernel.NR / 2;
+
+    /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/>: a contiguous run of whole units.</summary>
     public static void RunPart(in GemmArgs g, int part, int parts)
     {
         int i0 = 0, i1 = g.M, j0 = 0, j1 = g.N;
@@ -112,23 +130,35 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             long units = Units(g);
             int u0 = (int)(units * part / parts), u1 = (int)(units * (part + 1) / parts);
             if (g.SplitRows) { i0 = u0 * TKernel.MR; i1 = Math.Min(g.M, u1 * TKernel.MR); }
-            else { j0 = u0 * TKernel.NR; j1 = Math.Min(g.N, u1 * TKernel.NR); }
+            else { j0 = u0 * HalfNR; j1 = Math.Min(g.N, u1 * HalfNR); }
         }
-        if (i0 < i1 && j0 < j1) Region(g, i0, i1, j0, j1);
+        if (i0 >= i1 || j0 >= j1) return;
+        if (g.Final == null)
+        {
+            Region<TEpi>(g, i0, i1, j0, j1);
+        }
+        else
+        {
+            Region<NoEpilogue>(g, i0, i1, j0, j1);
+            GemmTransposeOut.Region<T, TEpi>(g, i0, i1, j0, j1);
+        }
     }
 
+    // TKE is the epilogue the microkernels apply: TEpi itself, or none when the run fills a transposed scratch.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Region(in GemmArgs g, int i0, int i1, int j0, int j1)
+    private static void Region<TKE>(in GemmArgs g, int i0, int i1, int j0, int j1) where TKE : struct, IGemmEpilogue
     {
         int MR = TKernel.MR, NR = TKernel.NR;
         GemmBlocking bl = Blocking;
-        int m = g.M, n = g.N, k = g.K;
+        int m = g.M, n = g.N, k = g.K, ldc = g.Ldc;
         T* a = (T*)g.A, b = (T*)g.B, c = (T*)g.C, bias = (T*)g.Bias;
-        int* aRows = g.ARows;
+        int* aRows = g.ARows, bRows = g.BRows;
 
         int kcMax = bl.KBlock(k);
         int mcMax = Math.Min(bl.MC, RoundUp(i1 - i0, MR));
-        int ncMax = Math.Min(bl.NC, RoundUp(j1 - j0, NR));
+        // A gathered B block is packed row by row and read back at once: it should stay in L2, not L3.
+        int ncStep = bRows == null ? bl.NC : Math.Max(NR, GemmBlocking.L2 / 2 / (kcMax * sizeof(T)) / NR * NR);
+        int ncMax = Math.Min(ncStep, RoundUp(j1 - j0, NR));
         T* ap = PackBuffers<T>.A(mcMax * kcMax);
         T* shared = (T*)g.SharedB;
         T* bp = shared == null ? PackBuffers<T>.B(kcMax * ncMax) : null;
@@ -138,26 +168,31 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
 
         // A row-major B whose region has few rows of C is read in place: packing it would cost as much as
         // the product saves (a 3072×100 W1 against 200 rows), and its full NR panels need no padding.
-        bool directB = shared == null && !g.TransposeB && UseDirectB(i1 - i0, n);
+        bool directB = shared == null && !g.TransposeB && bRows == null && UseDirectB(i1 - i0, n);
+        // The mirror case: a transposed A (stored K×M, each k's MR values contiguous) against few columns of C,
+        // such as W1ᵀ in X·W1 computed transposed, is read in place instead of packed by every thread.
+        bool directA = g.TransposeA && aRows == null && UseDirectA(j1 - j0, m);
 
-        for (int jc = j0; jc < j1; jc += bl.NC)
+        for (int jc = j0; jc < j1; jc += ncStep)
         {
-            int nc = Math.Min(bl.NC, j1 - jc);
+            int nc = Math.Min(ncStep, j1 - jc);
             int ncFull = nc / NR * NR;
             for (int pc = 0; pc < k; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, k - pc);
                 bool first = pc == 0, last = pc + kc == k;
                 if (shared != null) bp = shared + (nint)pc * nPad + (nint)jc * kc;
-                else if (g.TransposeB) PackBTransposed(b, k, pc, kc, jc, nc, bp, NR);
-                else if (!directB) PackB(b, n, pc, kc, jc, nc, bp, NR);
-                else if (ncFull < nc) PackB(b, n, pc, kc, jc + ncFull, nc - ncFull, bp + (nint)ncFull * kc, NR); // only the padded edge panel
+                else if (g.TransposeB) PackBTransposed(b, bRows, k, pc, kc, jc, nc, bp, NR);
+                else if (!directB) PackRowSegments(b, bRows, n, pc, kc, jc, nc, bp, NR);
+                else if (ncFull < nc) PackRowSegments(b, null, n, pc, kc, jc + ncFull, nc - ncFull, bp + (nint)ncFull * kc, NR); // only the padded edge panel
 
                 for (int ic = i0; ic < i1; ic += bl.MC)
                 {
                     int mc = Math.Min(bl.MC, i1 - ic);
-                    if (g.TransposeA) PackATransposed(a, aRows, m, pc, kc, ic, mc, ap, MR);
-                    else PackA(a, aRows, k, pc, kc, ic, mc, ap, MR);
+                    int mcFull = mc / MR * MR;
+                    if (!g.TransposeA) PackA(a, aRows, k, pc, kc, ic, mc, ap, MR);
+                    else if (!directA) PackRowSegments(a, aRows, m, pc, kc, ic, mc, ap, MR);
+                    else if (mcFull < mc) PackRowSegments(a, null, m, pc, kc, ic + mcFull, mc - mcFull, ap + (nint)mcFull * kc, MR); // only the padded edge panel
 
                     for (int jr = 0; jr < nc; jr += NR)
                     {
@@ -169,12 +204,14 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                         for (int ir = 0; ir < mc; ir += MR)
                         {
                             int mr = Math.Min(MR, mc - ir);
-                            T* aPanel = ap + (nint)ir * kc;
-                            T* cTile = c + (nint)(ic + ir) * n + jc + jr;
+                            bool aInPlace = directA && mr == MR;
+                            T* aPanel = aInPlace ? a + (nint)pc * m + ic + ir : ap + (nint)ir * kc;
+                            nint lda = aInPlace ? m : MR;
+                            T* cTile = c + (nint)(ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR)
-                                TKernel.Run<TEpi>(kc, aPanel, bPanel, ldb, cTile, n, biasRow, first, last);
+                                TKernel.Run<TKE>(kc, aPanel, lda, bPanel, ldb, cTile, ldc, biasRow, first, last);
                             else
-                                EdgeTile(kc, aPanel, bPanel, ldb, cTile, n, biasRow, first, last, mr, nr, tile, tileBias);
+                                EdgeTile<TKE>(kc, aPanel, lda, bPanel, ldb, cTile, ldc, biasRow, first, last, mr, nr, tile, tileBias);
                         }
                     }
                 }
@@ -188,7 +225,13 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     /// of a 1024-row one; a row stride of a whole 4 KiB page maps every row of a panel to the same few
     /// cache sets, where packing wins (1024³: 86% of peak packed, 66% in place).
     /// </summary>
-    public static bool UseDirectB(int rows, int n) => rows <= GemmBlocking.DirectBMaxRows && (long)n * sizeof(T) % 4096 != 0;
+    public static bool UseDirectB(int rows, int n) => rows <= GemmBlocking.InPlaceMaxExtent && (long)n * sizeof(T) % 4096 != 0;
+
+    /// <summary>
+    /// Whether a region of <paramref name="cols"/> columns reads a transposed A (stored K×M, M = <paramref name="m"/>)
+    /// in place, by the same rule as <see cref="UseDirectB"/> with rows and columns swapped.
+    /// </summary>
+    public static bool UseDirectA(int cols, int m) => cols <= GemmBlocking.InPlaceMaxExtent && (long)m * sizeof(T) % 4096 != 0;
 
     // Stored row r of A: rows are gathered by index when the caller passed row indices.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -196,54 +239,31 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
 
     // A partial tile runs the full microkernel on a padded copy, so neither C nor the bias is read or written out of bounds.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EdgeTile(int kc, T* aPanel, T* bPanel, nint ldb, T* cTile, int ldc, T* biasRow, bool first, bool last,
-        int mr, int nr, T* tile, T* tileBias)
+    private static void EdgeTile<TKE>(int kc, T* aPanel, nint lda, T* bPanel, nint ldb, T* cTile, int ldc, T* biasRow, bool first, bool last,
+        int mr, int nr, T* tile, T* tileBias) where TKE : struct, IGemmEpilogue
     {
         int NR = TKernel.NR;
-        if (!first || TEpi.Accumulate)
+        if (!first || TKE.Accumulate)
         {
             for (int r = 0; r < mr; r++)
                 Unsafe.CopyBlockUnaligned(tile + r * NR, cTile + (nint)r * ldc, (uint)(nr * sizeof(T)));
         }
         T* biasArg = null;
-        if (last && TEpi.AddBias)
+        if (last && TKE.AddBias)
         {
             new Span<T>(tileBias, NR).Clear();
             Unsafe.CopyBlockUnaligned(tileBias, biasRow, (uint)(nr * sizeof(T)));
             biasArg = tileBias;
         }
-        if (nr <= NR / 2) TKernel.RunHalf<TEpi>(kc, aPanel, bPanel, ldb, tile, NR, biasArg, first, last);
-        else TKernel.Run<TEpi>(kc, aPanel, bPanel, ldb, tile, NR, biasArg, first, last);
+        if (nr <= NR / 2) TKernel.RunHalf<TKE>(kc, aPanel, lda, bPanel, ldb, tile, NR, biasArg, first, last);
+        else TKernel.Run<TKE>(kc, aPanel, lda, bPanel, ldb, tile, NR, biasArg, first, last);
         for (int r = 0; r < mr; r++)
             Unsafe.CopyBlockUnaligned(cTile + (nint)r * ldc, tile + r * NR, (uint)(nr * sizeof(T)));
     }
 
-    /// <summary>Packs op(B)[pc.., jc..] (B stored K×N) into NR-column panels, row p of a panel at p·NR, zero-padded.</summary>
+    /// <summary>Packs op(B)[pc.., jc..] where B is stored N×K (op(B)[p, j] = stored row j, element p; rows optionally gathered).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackB(T* b, int n, int pc, int kc, int jc, int nc, T* dst, int NR)
-    {
-        for (int jp = 0; jp < nc; jp += NR)
-        {
-            int nr = Math.Min(NR, nc - jp);
-            T* panel = dst + (nint)jp * kc;
-            T* src = b + (nint)pc * n + jc + jp;
-            if (nr == NR)
-            {
-                for (int p = 0; p < kc; p++)
-                    Unsafe.CopyBlockUnaligned(panel + p * NR, src + (nint)p * n, (uint)(NR * sizeof(T)));
-            }
-            else
-            {
-                new Span<T>(panel, kc * NR).Clear();
-                for (int p = 0; p < kc; p++)
-                    Unsafe.CopyBlockUnaligned(panel + p * NR, src + (nint)p * n, (uint)(nr * sizeof(T)));
-            }
-        }
-    }
-
-    /// <summary>Packs op(B)[pc.., jc..] where B is stored N×K (op(B)[p, j] = b[j·K + p]).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackBTransposed(T* b, int k, int pc, int kc, int jc, int nc, T* dst, int NR)
+    private static void PackBTransposed(T* b, int* rows, int k, int pc, int kc, int jc, int nc, T* dst, int NR)
     {
         for (int jp = 0; jp < nc; jp += NR)
         {
@@ -254,11 +274,11 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             if (typeof(T) == typeof(float) && NR % 8 == 0)
             {
                 for (; jj + 8 <= nr; jj += 8)
-                    GemmPack.PackRows8Float((float*)(b + (nint)(jc + jp + jj) * k + pc), k, kc, (float*)(panel + jj), NR);
+                    PackRows8(b, rows, jc + jp + jj, k, pc, kc, panel + jj, NR);
             }
             for (; jj < nr; jj++)
             {
-                T* src = b + (nint)(jc + jp + jj) * k + pc;
+                T* src = RowOf(b, rows, jc + jp + jj, k) + pc;
                 T* d = panel + jj;
                 for (int p = 0; p < kc; p++) d[p * NR] = src[p];
             }
@@ -273,15 +293,13 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         {
             int mr = Math.Min(MR, mc - ip);
             T* panel = dst + (nint)ip * kc;
-            if (typeof(T) == typeof(float) && MR == 8 && mr == 8)
+            if (typeof(T) == typeof(float) && MR is 8 or 10 && mr == MR)
             {
                 int r0 = ic + ip;
-                GemmPack.PackRows8Float(
-                    (float*)(RowOf(a, rows, r0, k) + pc), (float*)(RowOf(a, rows, r0 + 1, k) + pc),
-                    (float*)(RowOf(a, rows, r0 + 2, k) + pc), (float*)(RowOf(a, rows, r0 + 3, k) + pc),
-                    (float*)(RowOf(a, rows, r0 + 4, k) + pc), (float*)(RowOf(a, rows, r0 + 5, k) + pc),
-                    (float*)(RowOf(a, rows, r0 + 6, k) + pc), (float*)(RowOf(a, rows, r0 + 7, k) + pc),
-                    kc, (float*)panel, 8);
+                PackRows8(a, rows, r0, k, pc, kc, panel, MR);
+                if (MR == 10)
+                    GemmPack.PackRows2Float((float*)(RowOf(a, rows, r0 + 8, k) + pc), (float*)(RowOf(a, rows, r0 + 9, k) + pc),
+                        kc, (float*)panel + 8, MR);
                 continue;
             }
             if (mr < MR) new Span<T>(panel, kc * MR).Clear();
@@ -294,31 +312,45 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         }
     }
 
-    /// <summary>Packs op(A)[ic.., pc..] where A is stored K×M (op(A)[i, p] = a[p·M + i]; stored rows p optionally gathered).</summary>
+    // Stored rows r0..r0+7 (gathered or not), elements pc..pc+kc, transposed into a panel at stride ldd (float only).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackRows8(T* a, int* rows, int r0, int ld, int pc, int kc, T* dst, int ldd) =>
+        GemmPack.PackRows8Float(
+            (float*)(RowOf(a, rows, r0, ld) + pc), (float*)(RowOf(a, rows, r0 + 1, ld) + pc),
+            (float*)(RowOf(a, rows, r0 + 2, ld) + pc), (float*)(RowOf(a, rows, r0 + 3, ld) + pc),
+            (float*)(RowOf(a, rows, r0 + 4, ld) + pc), (float*)(RowOf(a, rows, r0 + 5, ld) + pc),
+            (float*)(RowOf(a, rows, r0 + 6, ld) + pc), (float*)(RowOf(a, rows, r0 + 7, ld) + pc),
+            kc, (float*)dst, ldd);
+
+    /// <summary>
+    /// Packs segment [c0, c0 + len) of stored rows pc..pc+kc (row stride <paramref name="ld"/>, rows optionally
+    /// gathered) into <paramref name="w"/>-wide panels, row p of a panel at p·w, zero-padded: op(A) of a
+    /// transposed A into MR panels, or a row-major B into NR panels.
+    /// </summary>
     /// <remarks>
     /// Row by row: each stored row's segment is read once, front to back, and scattered over the panels
-    /// (which sit in L2). Panel by panel instead would walk kc rows at once for every 8 elements, more
+    /// (which sit in L2). Panel by panel instead would walk kc rows at once for every few elements, more
     /// streams than the prefetcher follows, so every line of a gathered minibatch was a demand miss.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackATransposed(T* a, int* rows, int m, int pc, int kc, int ic, int mc, T* dst, int MR)
+    private static void PackRowSegments(T* a, int* rows, int ld, int pc, int kc, int c0, int len, T* dst, int w)
     {
-        int full = mc / MR * MR;
-        if (full < mc) new Span<T>(dst + (nint)full * kc, kc * MR).Clear();
+        int full = len / w * w;
+        if (full < len) new Span<T>(dst + (nint)full * kc, kc * w).Clear();
         for (int p = 0; p < kc; p++)
         {
-            T* src = RowOf(a, rows, pc + p, m) + ic;
+            T* src = RowOf(a, rows, pc + p, ld) + c0;
             if (rows != null && p + PrefetchAhead < kc && Sse.IsSupported)
             {
                 // Gathered rows start on unrelated pages, where the hardware prefetcher starts cold: ask ahead.
-                byte* next = (byte*)(RowOf(a, rows, pc + p + PrefetchAhead, m) + ic);
-                for (nint off = 0; off < (nint)mc * sizeof(T); off += 64) Sse.Prefetch0(next + off);
+                byte* next = (byte*)(RowOf(a, rows, pc + p + PrefetchAhead, ld) + c0);
+                for (nint off = 0; off < (nint)len * sizeof(T); off += 64) Sse.Prefetch0(next + off);
             }
-            T* d = dst + (nint)p * MR;
-            for (int ip = 0; ip < full; ip += MR)
-                Unsafe.CopyBlockUnaligned(d + (nint)ip * kc, src + ip, (uint)(MR * sizeof(T)));
-            if (full < mc)
-                Unsafe.CopyBlockUnaligned(d + (nint)full * kc, src + full, (uint)((mc - full) * sizeof(T)));
+            T* d = dst + (nint)p * w;
+            for (int jp = 0; jp < full; jp += w)
+                GemmPack.CopyShort((byte*)(d + (nint)jp * kc), (byte*)(src + jp), w * sizeof(T));
+            if (full < len)
+                Unsafe.CopyBlockUnaligned(d + (nint)full * kc, src + full, (uint)((len - full) * sizeof(T)));
         }
     }
 
@@ -336,11 +368,15 @@ internal static unsafe class PackBuffers<T> where T : unmanaged
 {
     [ThreadStatic] private static T[]? t_a;
     [ThreadStatic] private static T[]? t_b;
+    [ThreadStatic] private static T[]? t_c;
     private static T[]? s_shared;
 
     public static T* A(int length) => Get(ref t_a, length);
 
     public static T* B(int length) => Get(ref t_b, length);
+
+    /// <summary>The calling thread's scratch for a product computed transposed (its workers write into it too).</summary>
+    public static T* TransposedC(int length) => Get(ref t_c, length);
 
     /// <summary>The packed B shared by the parts of one parallel region; only the thread holding the worker pool may call this.</summary>
     public static T* Shared(int length) => Get(ref s_shared, length);

@@ -8,7 +8,8 @@ namespace Cifar.Simd.Kernels;
 /// <summary>
 /// The register-tile microkernel contract (see docs/kernels.md). <c>Run</c> computes an MR×NR tile
 /// <c>acc = Ã·B̃</c> over <c>kc</c> steps and stores it to <c>c</c> (row stride <c>ldc</c>):
-/// it reads exactly <c>kc·MR</c> elements of the packed A panel <c>a</c> (column p at a + p·MR),
+/// it reads MR elements of each of the <c>kc</c> columns of the A panel <c>a</c> (column p at a + p·lda: lda = MR
+/// for a packed panel, or A's own row stride when a transposed A is read in place),
 /// NR elements of each of the <c>kc</c> rows of the B panel <c>b</c> (row p at b + p·ldb: ldb = NR for
 /// a packed panel, or B's own row stride when B is read in place), the full MR×NR tile of <c>c</c>
 /// only when <c>!first || TEpi.Accumulate</c>, and <c>NR</c> bias values only when
@@ -25,14 +26,14 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
 
     static abstract bool IsSupported { get; }
 
-    static abstract void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    static abstract void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue;
 
     /// <summary>
     /// The same contract for an MR×(NR/2) tile: reads only the first NR/2 columns of each B row
     /// (still at stride ldb), of the C tile and of the bias. Halves the wasted work on a narrow N edge.
     /// </summary>
-    static abstract void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    static abstract void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue;
 }
 
@@ -77,15 +78,15 @@ internal readonly struct AccumulateEpilogue : IGemmEpilogue
     public static bool Relu => false;
 }
 
-/// <summary>AVX-512 tile 8×(2·16) float / 8×(2·8) double: 16 zmm accumulators + 2 B vectors + 1 broadcast = 19 of 32 registers.</summary>
+/// <summary>AVX-512 tile 10×(2·16) float / 10×(2·8) double: 20 zmm accumulators + 2 B vectors + 1 broadcast = 23 of 32 registers.</summary>
 internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static int MR => 8;
+    public static int MR => 10;
     public static int NR => 2 * Vector512<T>.Count;
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector512<T>.Count;
@@ -97,6 +98,8 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         Vector512<T> c50 = default, c51 = default;
         Vector512<T> c60 = default, c61 = default;
         Vector512<T> c70 = default, c71 = default;
+        Vector512<T> c80 = default, c81 = default;
+        Vector512<T> c90 = default, c91 = default;
         for (int p = 0; p < kc; p++)
         {
             Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + w);
@@ -109,7 +112,9 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
             ar = Vector512.Create(a[5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
             ar = Vector512.Create(a[6]); c60 = MulAdd(ar, b0, c60); c61 = MulAdd(ar, b1, c61);
             ar = Vector512.Create(a[7]); c70 = MulAdd(ar, b0, c70); c71 = MulAdd(ar, b1, c71);
-            a += 8;
+            ar = Vector512.Create(a[8]); c80 = MulAdd(ar, b0, c80); c81 = MulAdd(ar, b1, c81);
+            ar = Vector512.Create(a[9]); c90 = MulAdd(ar, b0, c90); c91 = MulAdd(ar, b1, c91);
+            a += lda;
             b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
@@ -124,13 +129,14 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         Store(c + 5 * ldc, w, c50, c51, load, addBias, bias0, bias1, relu);
         Store(c + 6 * ldc, w, c60, c61, load, addBias, bias0, bias1, relu);
         Store(c + 7 * ldc, w, c70, c71, load, addBias, bias0, bias1, relu);
+        Store(c + 8 * ldc, w, c80, c81, load, addBias, bias0, bias1, relu);
+        Store(c + 9 * ldc, w, c90, c91, load, addBias, bias0, bias1, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
-        int w = Vector512<T>.Count;
         Vector512<T> c0 = default;
         Vector512<T> c1 = default;
         Vector512<T> c2 = default;
@@ -139,6 +145,8 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         Vector512<T> c5 = default;
         Vector512<T> c6 = default;
         Vector512<T> c7 = default;
+        Vector512<T> c8 = default;
+        Vector512<T> c9 = default;
         for (int p = 0; p < kc; p++)
         {
             Vector512<T> b0 = Vector512.Load(b);
@@ -150,7 +158,9 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
             c5 = MulAdd(Vector512.Create(a[5]), b0, c5);
             c6 = MulAdd(Vector512.Create(a[6]), b0, c6);
             c7 = MulAdd(Vector512.Create(a[7]), b0, c7);
-            a += 8;
+            c8 = MulAdd(Vector512.Create(a[8]), b0, c8);
+            c9 = MulAdd(Vector512.Create(a[9]), b0, c9);
+            a += lda;
             b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
@@ -164,6 +174,8 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         StoreOne(c + 5 * ldc, c5, load, addBias, bias0, relu);
         StoreOne(c + 6 * ldc, c6, load, addBias, bias0, relu);
         StoreOne(c + 7 * ldc, c7, load, addBias, bias0, relu);
+        StoreOne(c + 8 * ldc, c8, load, addBias, bias0, relu);
+        StoreOne(c + 9 * ldc, c9, load, addBias, bias0, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -204,7 +216,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector256<T>.Count;
@@ -224,7 +236,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
             ar = Vector256.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
             ar = Vector256.Create(a[4]); c40 = MulAdd(ar, b0, c40); c41 = MulAdd(ar, b1, c41);
             ar = Vector256.Create(a[5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
-            a += 6;
+            a += lda;
             b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
@@ -240,7 +252,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector256<T>.Count;
@@ -259,7 +271,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
             c3 = MulAdd(Vector256.Create(a[3]), b0, c3);
             c4 = MulAdd(Vector256.Create(a[4]), b0, c4);
             c5 = MulAdd(Vector256.Create(a[5]), b0, c5);
-            a += 6;
+            a += lda;
             b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
@@ -311,7 +323,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
     public static bool IsSupported => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector128<T>.Count;
@@ -327,7 +339,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
             ar = Vector128.Create(a[1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
             ar = Vector128.Create(a[2]); c20 = MulAdd(ar, b0, c20); c21 = MulAdd(ar, b1, c21);
             ar = Vector128.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
-            a += 4;
+            a += lda;
             b += ldb;
         }
         bool load = !first || TEpi.Accumulate;
@@ -341,7 +353,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunHalf<TEpi>(int kc, T* a, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
         int w = Vector128<T>.Count;
@@ -356,7 +368,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
             c1 = MulAdd(Vector128.Create(a[1]), b0, c1);
             c2 = MulAdd(Vector128.Create(a[2]), b0, c2);
             c3 = MulAdd(Vector128.Create(a[3]), b0, c3);
-            a += 4;
+            a += lda;
             b += ldb;
         }
         bool load = !first || TEpi.Accumulate;

@@ -57,4 +57,51 @@ internal static unsafe class GemmPack
             d[4] = s4[p]; d[5] = s5[p]; d[6] = s6[p]; d[7] = s7[p];
         }
     }
+    /// <summary>
+    /// Interleaves two rows into a panel: column p of the pair lands at dst + ldd·p and dst + ldd·p + 1.
+    /// The last two rows of a 10-row A panel, after <see cref="PackRows8Float(float*, float*, float*, float*, float*, float*, float*, float*, int, float*, nint)"/>
+    /// has packed the first eight.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackRows2Float(float* s0, float* s1, int kc, float* dst, nint ldd)
+    {
+        int p = 0;
+        if (Sse2.IsSupported)
+        {
+            for (; p + 4 <= kc; p += 4)
+            {
+                Vector128<float> r0 = Sse.LoadVector128(s0 + p), r1 = Sse.LoadVector128(s1 + p);
+                Vector128<double> lo = Sse.UnpackLow(r0, r1).AsDouble(), hi = Sse.UnpackHigh(r0, r1).AsDouble();
+                float* d = dst + ldd * p;
+                Sse2.StoreLow((double*)d, lo);
+                Sse2.StoreHigh((double*)(d + ldd), lo);
+                Sse2.StoreLow((double*)(d + 2 * ldd), hi);
+                Sse2.StoreHigh((double*)(d + 3 * ldd), hi);
+            }
+        }
+        for (; p < kc; p++)
+        {
+            float* d = dst + ldd * p;
+            d[0] = s0[p];
+            d[1] = s1[p];
+        }
+    }
+
+    /// <summary>
+    /// Copies one panel row of <paramref name="bytes"/> bytes (an MR or NR run, 16 to a few hundred bytes) with
+    /// 16-byte moves, the last one overlapping: a call to memmove per 40-byte run cost more than the copy
+    /// (packing W1ᵀ for X·W1, 15,000 runs, took 42 µs that way).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyShort(byte* dst, byte* src, int bytes)
+    {
+        if (bytes < 16)
+        {
+            Unsafe.CopyBlockUnaligned(dst, src, (uint)bytes);
+            return;
+        }
+        int i = 0;
+        for (; i + 16 <= bytes; i += 16) Vector128.Store(Vector128.Load(src + i), dst + i);
+        if (i < bytes) Vector128.Store(Vector128.Load(src + bytes - 16), dst + bytes - 16);
+    }
 }

@@ -8,8 +8,8 @@ public class GemmBlockingTests
     [Fact]
     public void BlockingMatchesTheDocumentedDerivation()
     {
-        Assert.Equal(new GemmBlocking(8, 32, 192, 680, 5440), GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.Blocking);
-        Assert.Equal(new GemmBlocking(8, 16, 192, 336, 2720), GemmDriver<double, Avx512Kernel<double>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(10, 32, 192, 680, 5440), GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(10, 16, 192, 340, 2720), GemmDriver<double, Avx512Kernel<double>, NoEpilogue>.Blocking);
         Assert.Equal(new GemmBlocking(6, 16, 384, 336, 2720), GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.Blocking);
         Assert.Equal(new GemmBlocking(6, 8, 384, 168, 1360), GemmDriver<double, Avx2Kernel<double>, NoEpilogue>.Blocking);
         Assert.Equal(new GemmBlocking(4, 8, 512, 256, 2048), GemmDriver<float, PortableKernel<float>, NoEpilogue>.Blocking);

@@ -8,12 +8,13 @@ using FsCheck.Xunit;
 namespace Cifar.Simd.Tests.Kernels;
 
 /// <summary>
-/// A row-major B is read in place by regions of at most <see cref="GemmBlocking.DirectBMaxRows"/> rows and
-/// packed otherwise; both must give bitwise the same C (and the reference's), on every path.
+/// A row-major B is read in place by regions of at most <see cref="GemmBlocking.InPlaceMaxExtent"/> rows, and a
+/// transposed A by regions of at most that many columns; both operands are packed otherwise. Either way must give
+/// bitwise the same C (and the reference's), on every path.
 /// These tests change that process-wide limit, so they run with the other global-state tests.
 /// </summary>
 [Collection(nameof(GemmThreadingCollection))]
-public class GemmDirectBTests
+public class GemmInPlaceOperandTests
 {
     private static readonly SimdPath[] Paths = SimdPaths.Supported();
 
@@ -38,6 +39,28 @@ public class GemmDirectBTests
             }
         });
 
+    // A transposed A (stored K×M) is read in place by regions of few columns: narrow N, either layout of B.
+    private static Arbitrary<GemmCase> TransposedACases() =>
+        (from m in Gen.Frequency((3, Gen.Choose(1, 70)), (1, Gen.Choose(250, 300)))
+         from n in Gen.Frequency((3, Gen.Choose(1, 140)), (1, Gen.Elements(16, 32, 50, 200, 300)))
+         from k in Gen.Frequency((3, Gen.Choose(1, 80)), (1, Gen.Choose(230, 520)))
+         from tb in Gen.Elements(false, true)
+         from epi in Gen.Elements(GemmEpilogue.None, GemmEpilogue.Bias, GemmEpilogue.BiasRelu, GemmEpilogue.Accumulate)
+         from seed in Gen.Choose(0, int.MaxValue)
+         select new GemmCase(m, n, k, true, tb, epi, seed)).ToArbitrary();
+
+    [Property(MaxTest = 40)]
+    public Property InPlaceAndPackedTransposedAAgreeBitwise() =>
+        Prop.ForAll(TransposedACases(), g =>
+        {
+            foreach (SimdPath path in Paths)
+            {
+                Assert.True(Bitwise(Run<float>(g, path, int.MaxValue), Run<float>(g, path, 0)), $"{g} on {path}: float C differs between A read in place and packed.");
+                Assert.True(Bitwise(Run<double>(g, path, int.MaxValue), Run<double>(g, path, 0)), $"{g} on {path}: double C differs between A read in place and packed.");
+                WithLimit(int.MaxValue, () => GemmTestData.Check<float>(g, path, 2e-7, 1e-30));
+            }
+        });
+
     [Fact]
     public void TrainingShapesReadBInPlaceOnlyWhereItPays()
     {
@@ -55,21 +78,21 @@ public class GemmDirectBTests
         var rng = new System.Random(g.Seed);
         T[] a = GemmTestData.Random<T>(rng, g.M * g.K), b = GemmTestData.Random<T>(rng, g.K * g.N);
         T[] bias = GemmTestData.Random<T>(rng, g.N), c = GemmTestData.Random<T>(rng, g.M * g.N);
-        WithLimit(limit, () => Gemm.Multiply<T>(path, false, false, g.M, g.N, g.K, a, b, c, g.Epilogue, bias));
+        WithLimit(limit, () => Gemm.Multiply<T>(path, g.TransposeA, g.TransposeB, g.M, g.N, g.K, a, b, c, g.Epilogue, bias));
         return c;
     }
 
     private static void WithLimit(int limit, Action action)
     {
-        int saved = GemmBlocking.DirectBMaxRows;
-        GemmBlocking.DirectBMaxRows = limit;
+        int saved = GemmBlocking.InPlaceMaxExtent;
+        GemmBlocking.InPlaceMaxExtent = limit;
         try
         {
             action();
         }
         finally
         {
-            GemmBlocking.DirectBMaxRows = saved;
+            GemmBlocking.InPlaceMaxExtent = saved;
         }
     }
 
