@@ -28,7 +28,7 @@ internal unsafe struct GemmArgs
     /// <summary>Row stride of C: N, or N rounded up to a whole cache line for a transposed run's scratch.</summary>
     public int Ldc;
     public bool TransposeA, TransposeB;
-    /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR panels) when false.</summary>
+    /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR/2 half panels) when false.</summary>
     public bool SplitRows;
 }
 
