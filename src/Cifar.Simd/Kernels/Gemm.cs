@@ -45,14 +45,14 @@ public static class Gemm
     /// <summary>
     /// Whether C (M×N) is cheaper computed as Cᵀ = op(B)ᵀ·op(A)ᵀ: the microkernel pads M to whole MR rows and
     /// N to whole NR columns (or a half panel), so a narrow N such as 50 hidden units pads to 64 (78 % useful)
-    /// while as the row side it pads to 50 of a 10-row tile. Chosen when it saves at least a tenth of the
-    /// padded work; K must be long enough that the extra pass over C is small beside the product.
+    /// while as the row side it pads to 50 of a 10-row tile. Chosen when it saves at least a twentieth of the
+    /// padded work (100 columns: 7 %); K must be long enough that the extra pass over C is small beside the product.
     /// </summary>
     internal static bool ComputeTransposed(int m, int n, int k, int mr, int nr)
     {
         if (TransposeMode == 1 || (long)m * n > TransposedCLimit) return false;
         if (TransposeMode == 2) return true;
-        return k >= 32 && PaddedWork(n, m, mr, nr) * 10 <= PaddedWork(m, n, mr, nr) * 9;
+        return k >= 32 && PaddedWork(n, m, mr, nr) * 100 <= PaddedWork(m, n, mr, nr) * 95;
     }
 
     // Multiply-adds the microkernels run for an M×N output, edge tiles included (an N edge of at most NR/2 runs a half tile).
@@ -216,8 +216,13 @@ public static class Gemm
                 C = PackBuffers<T>.TransposedC(args.N * ldc), Final = args.C, Bias = args.Bias,
             };
         }
-        // Split the longer side of C; every part owns whole tiles and the full K loop.
+        // Split the longer side of C; every part owns whole tiles and the full K loop. But when a transposed A
+        // is read in place (W1ᵀ of X·W1 computed transposed) and B must be packed, split the columns: each part
+        // then packs only its own columns of B, where a row split would pack all of B, or share it across cores.
         args.SplitRows = (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
+        if (args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.UseDirectA(args.N, args.M)
+            && (args.TransposeB || args.BRows != null))
+            args.SplitRows = false;
         int parts = (long)args.M * args.N * args.K < ParallelThreshold
             ? 1
             : Math.Min(Parallelism.ThreadCount, GemmDriver<T, TKernel, TEpi>.Units(args));

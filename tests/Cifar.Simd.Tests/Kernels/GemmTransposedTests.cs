@@ -89,6 +89,7 @@ public class GemmTransposedTests
         Assert.True(Gemm.ComputeTransposed(200, 50, 3072, 10, 32));
         Assert.True(Gemm.ComputeTransposed(3072, 50, 200, 10, 32));
         Assert.True(Gemm.ComputeTransposed(3072, 100, 200, 10, 32));
+        Assert.True(Gemm.ComputeTransposed(200, 100, 3072, 10, 32));   // 112 padded columns against 208 (200 + a half panel)
         Assert.False(Gemm.ComputeTransposed(200, 500, 3072, 10, 32));  // 500 columns pad to 512 already
         Assert.False(Gemm.ComputeTransposed(1024, 1024, 1024, 10, 32)); // C too large for the scratch, and nothing to gain
         Assert.False(Gemm.ComputeTransposed(200, 50, 10, 10, 32));      // K too short to pay for the pass over C
