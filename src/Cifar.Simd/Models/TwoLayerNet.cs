@@ -128,6 +128,34 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         return (loss, _gradients);
     }
 
+    /// <summary>
+    /// CS231n's <c>loss(X[rows], y, reg)</c> without copying the minibatch: the loss and gradients on the rows
+    /// <paramref name="rows"/> of <paramref name="x"/> (repeats allowed), labelled <paramref name="y"/> (one label per
+    /// index). The products read those rows straight from x, as <see cref="Train"/> does, and give bitwise the same
+    /// result as <see cref="Loss(Tensor{T}, ReadOnlySpan{int}, double)"/> on a copy of the rows.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// x is not (N, D) with N ≥ 1, rows is empty or names a row outside x, y's length is not rows' length, or a label
+    /// is outside [0, C).
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">reg is negative, NaN or infinite.</exception>
+    public (double Loss, IReadOnlyDictionary<string, Tensor<T>> Grads) MinibatchLoss(Tensor<T> x, ReadOnlySpan<int> rows, ReadOnlySpan<int> y, double reg)
+    {
+        CheckReg(reg, nameof(reg));
+        CheckInput(x);
+        ThrowHelper.CheckNonEmptyBatch(rows.Length, nameof(rows));
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((uint)rows[i] >= (uint)x.Rows)
+                ThrowHelper.Argument($"rows[{i}] = {rows[i]} is not a row of x, which has shape {x.Shape}.", nameof(rows));
+        }
+        if (y.Length != rows.Length)
+            ThrowHelper.Argument($"y has {y.Length} labels but rows picks {rows.Length} rows of x.", nameof(y));
+        for (int i = 0; i < y.Length; i++) ThrowHelper.CheckLabel(y[i], i, NumClasses, nameof(y));
+        double loss = LossAndGradients(x.AsReadOnlySpan(), rows, rows.Length, y, reg);
+        return (loss, _gradients);
+    }
+
     /// <inheritdoc/>
     double IClassifier<T>.Loss(Tensor<T> x, ReadOnlySpan<int> y) => LossAndGradients(x, y, Reg);
 

@@ -54,14 +54,15 @@ public static class SyntheticCifar
 
 /// <summary>
 /// One iteration of <see cref="TwoLayerNet{T}.Train"/> without its bookkeeping: draw a minibatch of
-/// row indices from the model's generator, copy those rows and labels into a preallocated batch,
-/// compute the loss and gradients, and apply one SGD update. The epoch-end accuracy checks, which
+/// row indices from the model's generator, pick their labels, compute the loss and gradients on those
+/// rows of the training set without copying them (<see cref="TwoLayerNet{T}.MinibatchLoss"/>), and apply
+/// one SGD update. The epoch-end accuracy checks, which
 /// <c>Train</c> makes once per epoch, are not part of a step.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class TwoLayerStepWorkload<T> : IThroughputWorkload where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Tensor<T> _x, _batch;
+    private readonly Tensor<T> _x;
     private readonly int[] _y, _indices, _labels;
     private readonly Sgd<T> _sgd;
     private readonly double _reg;
@@ -84,7 +85,6 @@ public sealed class TwoLayerStepWorkload<T> : IThroughputWorkload where T : unma
         if (!(reg >= 0) || !double.IsFinite(reg)) ThrowHelper.OutOfRange(nameof(reg), reg, $"reg must be a finite number ≥ 0; got {reg}.");
         Model = new TwoLayerNet<T>(xTrain.RowLength, hiddenSize, SyntheticCifar.Classes, std, seed);
         (_x, _y, _reg) = (xTrain.AsMatrix(), yTrain, reg);
-        _batch = Tensor<T>.Uninitialized(batchSize, xTrain.RowLength);
         _indices = new int[batchSize];
         _labels = new int[batchSize];
         _sgd = new Sgd<T>(learningRate);
@@ -101,13 +101,13 @@ public sealed class TwoLayerStepWorkload<T> : IThroughputWorkload where T : unma
     public string Name => "two-layer-step";
 
     /// <inheritdoc/>
-    public string Description => $"two-layer {Model.InputSize}-{Model.HiddenSize}-{Model.NumClasses}, batch {_batch.Rows}, SGD";
+    public string Description => $"two-layer {Model.InputSize}-{Model.HiddenSize}-{Model.NumClasses}, batch {_indices.Length}, SGD";
 
     /// <inheritdoc/>
-    public int SamplesPerStep => _batch.Rows;
+    public int SamplesPerStep => _indices.Length;
 
     /// <inheritdoc/>
-    public double FlopsPerStep => StepFlops(Model.InputSize, Model.HiddenSize, Model.NumClasses, _batch.Rows);
+    public double FlopsPerStep => StepFlops(Model.InputSize, Model.HiddenSize, Model.NumClasses, _indices.Length);
 
     /// <summary>
     /// The GEMM work of one step: forward X·W1 and H·W2, backward Hᵀ·dS, dS·W2ᵀ and Xᵀ·dH (no dX),
@@ -120,8 +120,9 @@ public sealed class TwoLayerStepWorkload<T> : IThroughputWorkload where T : unma
     public void Step()
     {
         Model.Random.Choice(_x.Rows, _indices);
-        Gather(_x, _y, _indices, _batch, _labels);
-        LastLoss = Model.Loss(_batch, _labels, _reg).Loss;
+        for (int i = 0; i < _indices.Length; i++) _labels[i] = _y[_indices[i]];
+        // As TwoLayerNet.Train does: the products read the drawn rows straight from the training set.
+        LastLoss = Model.MinibatchLoss(_x, _indices, _labels, _reg).Loss;
         _sgd.Update(Model.Parameters.Values.AsSpan(), Model.Parameters.Gradients.AsReadOnlySpan());
     }
 

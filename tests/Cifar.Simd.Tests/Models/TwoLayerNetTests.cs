@@ -16,6 +16,44 @@ public class TwoLayerNetTests
         return (net, x, [0, 1, 2, 2, 1]);
     }
 
+    [Theory]
+    [InlineData(7)]   // one thread's worth
+    [InlineData(200)] // the training shape: the GEMMs run in parallel and the products are computed transposed
+    public void MinibatchLossEqualsLossOnCopiedRowsBitwise(int batch)
+    {
+        const int n = 300, d = 3072, h = 50;
+        var rng = new System.Random(batch);
+        var x = new Tensor<float>(n, d);
+        foreach (ref float v in x.AsSpan()) v = (float)(rng.NextDouble() * 255 - 128);
+        int[] rows = Enumerable.Range(0, batch).Select(_ => rng.Next(n)).ToArray();
+        rows[^1] = rows[0]; // drawn with replacement: repeats allowed
+        int[] y = rows.Select(r => r % 10).ToArray();
+        var copy = new Tensor<float>(batch, d);
+        for (int i = 0; i < batch; i++) x.Row(rows[i]).CopyTo(copy.Row(i));
+
+        var gathered = new TwoLayerNet<float>(d, h, 10, std: 1e-2, seed: 3);
+        var copied = new TwoLayerNet<float>(d, h, 10, std: 1e-2, seed: 3);
+        var (lossG, gradsG) = gathered.MinibatchLoss(x, rows, y, reg: 0.25);
+        var (lossC, gradsC) = copied.Loss(copy, y, reg: 0.25);
+        Assert.Equal(lossC, lossG);
+        foreach (var name in gradsC.Keys)
+            Assert.True(gradsC[name].AsReadOnlySpan().SequenceEqual(gradsG[name].AsReadOnlySpan()), $"d{name} differs.");
+    }
+
+    [Fact]
+    public void MinibatchLossNamesABadRowOrLabelCount()
+    {
+        var net = new TwoLayerNet<float>(4, 3, 2);
+        var x = new Tensor<float>(5, 4);
+        var e = Assert.Throws<ArgumentException>(() => net.MinibatchLoss(x, [0, 5], [0, 1], 0.1));
+        Assert.Contains("rows[1] = 5 is not a row of x", e.Message);
+        e = Assert.Throws<ArgumentException>(() => net.MinibatchLoss(x, [0, 4], [0], 0.1));
+        Assert.Contains("y has 1 labels but rows picks 2 rows", e.Message);
+        e = Assert.Throws<ArgumentException>(() => net.MinibatchLoss(x, [], [], 0.1));
+        Assert.Equal("rows", e.ParamName);
+        Assert.Throws<ArgumentException>(() => net.MinibatchLoss(x, [1], [2], 0.1));
+    }
+
     [Fact]
     public void NotebookToy_ScoresAndLoss()
     {
