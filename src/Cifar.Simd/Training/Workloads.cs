@@ -56,8 +56,8 @@ public static class SyntheticCifar
 /// One iteration of <see cref="TwoLayerNet{T}.Train"/> without its bookkeeping: draw a minibatch of
 /// row indices from the model's generator, pick their labels, compute the loss and gradients on those
 /// rows of the training set without copying them (<see cref="TwoLayerNet{T}.MinibatchLoss"/>), and apply
-/// one SGD update. The epoch-end accuracy checks, which
-/// <c>Train</c> makes once per epoch, are not part of a step.
+/// one SGD update. The epoch-end accuracy checks, which <c>Train</c> makes once per epoch, are not part
+/// of a step.
 /// </summary>
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class TwoLayerStepWorkload<T> : IThroughputWorkload where T : unmanaged, IFloatingPointIeee754<T>
