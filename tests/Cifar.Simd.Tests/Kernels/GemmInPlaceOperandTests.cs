@@ -1,6 +1,6 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Cifar.Simd.Kernels;
+using Cifar.Simd.Tests.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -33,8 +33,8 @@ public class GemmInPlaceOperandTests
             foreach (SimdPath path in Paths)
             {
                 var inPlace = Run<float>(g, path, int.MaxValue);
-                Assert.True(Bitwise(inPlace, Run<float>(g, path, 0)), $"{g} on {path}: float C differs between B read in place and packed.");
-                Assert.True(Bitwise(Run<double>(g, path, int.MaxValue), Run<double>(g, path, 0)), $"{g} on {path}: double C differs between B read in place and packed.");
+                Assert.True(GlobalSetting.Bitwise(inPlace, Run<float>(g, path, 0)), $"{g} on {path}: float C differs between B read in place and packed.");
+                Assert.True(GlobalSetting.Bitwise(Run<double>(g, path, int.MaxValue), Run<double>(g, path, 0)), $"{g} on {path}: double C differs between B read in place and packed.");
                 WithLimit(int.MaxValue, () => GemmTestData.Check<float>(g, path, 2e-7, 1e-30));
             }
         });
@@ -55,8 +55,8 @@ public class GemmInPlaceOperandTests
         {
             foreach (SimdPath path in Paths)
             {
-                Assert.True(Bitwise(Run<float>(g, path, int.MaxValue), Run<float>(g, path, 0)), $"{g} on {path}: float C differs between A read in place and packed.");
-                Assert.True(Bitwise(Run<double>(g, path, int.MaxValue), Run<double>(g, path, 0)), $"{g} on {path}: double C differs between A read in place and packed.");
+                Assert.True(GlobalSetting.Bitwise(Run<float>(g, path, int.MaxValue), Run<float>(g, path, 0)), $"{g} on {path}: float C differs between A read in place and packed.");
+                Assert.True(GlobalSetting.Bitwise(Run<double>(g, path, int.MaxValue), Run<double>(g, path, 0)), $"{g} on {path}: double C differs between A read in place and packed.");
                 WithLimit(int.MaxValue, () => GemmTestData.Check<float>(g, path, 2e-7, 1e-30));
             }
         });
@@ -82,20 +82,6 @@ public class GemmInPlaceOperandTests
         return c;
     }
 
-    private static void WithLimit(int limit, Action action)
-    {
-        int saved = GemmBlocking.InPlaceMaxExtent;
-        GemmBlocking.InPlaceMaxExtent = limit;
-        try
-        {
-            action();
-        }
-        finally
-        {
-            GemmBlocking.InPlaceMaxExtent = saved;
-        }
-    }
-
-    private static bool Bitwise<T>(T[] x, T[] y) where T : unmanaged =>
-        MemoryMarshal.AsBytes(x.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(y.AsSpan()));
+    private static void WithLimit(int limit, Action action) =>
+        GlobalSetting.With(() => GemmBlocking.InPlaceMaxExtent, v => GemmBlocking.InPlaceMaxExtent = v, limit, action);
 }

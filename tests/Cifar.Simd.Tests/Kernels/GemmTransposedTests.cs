@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Cifar.Simd.Kernels;
 using Cifar.Simd.Tests.Support;
 using FsCheck;
@@ -43,10 +42,10 @@ public class GemmTransposedTests
             var g = x.Case;
             foreach (SimdPath path in Paths)
             {
-                Assert.True(Bitwise(Run<float>(g, path, 2, null), Run<float>(g, path, 1, null)), $"{g} on {path}: float C differs between the formulations.");
-                Assert.True(Bitwise(Run<double>(g, path, 2, null), Run<double>(g, path, 1, null)), $"{g} on {path}: double C differs between the formulations.");
+                Assert.True(GlobalSetting.Bitwise(Run<float>(g, path, 2, null), Run<float>(g, path, 1, null)), $"{g} on {path}: float C differs between the formulations.");
+                Assert.True(GlobalSetting.Bitwise(Run<double>(g, path, 2, null), Run<double>(g, path, 1, null)), $"{g} on {path}: double C differs between the formulations.");
                 int[] rows = Rows(g, x.SourceRows);
-                Assert.True(Bitwise(Run<float>(g, path, 2, rows), Run<float>(g, path, 1, rows)), $"{g} gathered on {path}: float C differs between the formulations.");
+                Assert.True(GlobalSetting.Bitwise(Run<float>(g, path, 2, rows), Run<float>(g, path, 1, rows)), $"{g} gathered on {path}: float C differs between the formulations.");
                 WithMode(2, () => GemmTestData.Check<float>(g, path, 2e-7, 1e-30));
                 WithMode(2, () => GemmTestData.Check<double>(g, path, 1e-15, 1e-300));
             }
@@ -76,8 +75,8 @@ public class GemmTransposedTests
             {
                 float[] c = Run<float>(g, Gemm.Path, 2, rows);
                 if (threads == 1) serial = c;
-                else Assert.True(Bitwise(serial, c), $"{g}: {threads} threads differ from 1.");
-                Assert.True(Bitwise(c, Run<float>(g, Gemm.Path, 1, rows)), $"{g} on {threads} threads: the formulations differ.");
+                else Assert.True(GlobalSetting.Bitwise(serial, c), $"{g}: {threads} threads differ from 1.");
+                Assert.True(GlobalSetting.Bitwise(c, Run<float>(g, Gemm.Path, 1, rows)), $"{g} on {threads} threads: the formulations differ.");
             });
         }
     }
@@ -140,20 +139,6 @@ public class GemmTransposedTests
         return c;
     }
 
-    private static void WithMode(int mode, Action action)
-    {
-        int saved = Gemm.TransposeMode;
-        Gemm.TransposeMode = mode;
-        try
-        {
-            action();
-        }
-        finally
-        {
-            Gemm.TransposeMode = saved;
-        }
-    }
-
-    private static bool Bitwise<T>(T[] x, T[] y) where T : unmanaged =>
-        MemoryMarshal.AsBytes(x.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(y.AsSpan()));
+    private static void WithMode(int mode, Action action) =>
+        GlobalSetting.With(() => Gemm.TransposeMode, v => Gemm.TransposeMode = v, mode, action);
 }

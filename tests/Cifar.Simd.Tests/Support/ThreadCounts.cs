@@ -12,17 +12,6 @@ internal static class ThreadCounts
     }
 
     /// <summary>Runs <paramref name="run"/> with <see cref="Parallelism.ThreadCount"/> set to <paramref name="threads"/>.</summary>
-    public static void With(int threads, Action run)
-    {
-        int saved = Parallelism.ThreadCount;
-        Parallelism.ThreadCount = threads;
-        try
-        {
-            run();
-        }
-        finally
-        {
-            Parallelism.ThreadCount = saved;
-        }
-    }
+    public static void With(int threads, Action run) =>
+        GlobalSetting.With(() => Parallelism.ThreadCount, v => Parallelism.ThreadCount = v, threads, run);
 }
