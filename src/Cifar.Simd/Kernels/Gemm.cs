@@ -220,7 +220,7 @@ public static class Gemm
         // is read in place (W1ᵀ of X·W1 computed transposed) and B must be packed, split the columns: each part
         // then packs only its own columns of B, where a row split would pack all of B, or share it across cores.
         args.SplitRows = (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
-        if (args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.UseDirectA(args.N, args.M)
+        if (args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(args.N, args.M)
             && (args.TransposeB || args.BRows != null))
             args.SplitRows = false;
         int parts = (long)args.M * args.N * args.K < ParallelThreshold
@@ -233,7 +233,7 @@ public static class Gemm
                 long shared = GemmDriver<T, TKernel, TEpi>.SharedBLength(args);
                 // Only a row split shares B, and only when its parts would pack it rather than read it in place.
                 int partRows = (int)Math.Min(args.M, ((long)GemmDriver<T, TKernel, TEpi>.Units(args) + parts - 1) / parts * TKernel.MR);
-                bool inPlace = !args.TransposeB && args.BRows == null && GemmDriver<T, TKernel, TEpi>.UseDirectB(partRows, args.N);
+                bool inPlace = !args.TransposeB && args.BRows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(partRows, args.N);
                 bool share = args.SplitRows && !inPlace && shared <= SharedBLimit;
                 if (share) args.SharedB = PackBuffers<T>.Shared((int)shared);
                 GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer, share ? GemmDriver<T, TKernel, TEpi>.PackSharePointer : null);

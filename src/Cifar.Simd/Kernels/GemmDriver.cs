@@ -168,10 +168,10 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
 
         // A row-major B whose region has few rows of C is read in place: packing it would cost as much as
         // the product saves (a 3072×100 W1 against 200 rows), and its full NR panels need no padding.
-        bool directB = shared == null && !g.TransposeB && bRows == null && UseDirectB(i1 - i0, n);
+        bool directB = shared == null && !g.TransposeB && bRows == null && ReadsInPlace(i1 - i0, n);
         // The mirror case: a transposed A (stored K×M, each k's MR values contiguous) against few columns of C,
         // such as W1ᵀ in X·W1 computed transposed, is read in place instead of packed by every thread.
-        bool directA = g.TransposeA && aRows == null && UseDirectA(j1 - j0, m);
+        bool directA = g.TransposeA && aRows == null && ReadsInPlace(j1 - j0, m);
 
         for (int jc = j0; jc < j1; jc += ncStep)
         {
@@ -220,18 +220,15 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     }
 
     /// <summary>
-    /// Whether a region of <paramref name="rows"/> rows reads a row-major B (N = <paramref name="n"/>) in place:
+    /// Whether an operand is read in place rather than packed, for a region whose other side has
+    /// <paramref name="extent"/> elements (a row-major B against the region's rows of C, or a transposed A
+    /// against its columns) and whose stored rows hold <paramref name="rowLength"/> elements:
     /// packing B costs about a fifth of a 200-row product (measured at N = 100–512, K = 3072) but under 5%
     /// of a 1024-row one; a row stride of a whole 4 KiB page maps every row of a panel to the same few
     /// cache sets, where packing wins (1024³: 86% of peak packed, 66% in place).
     /// </summary>
-    public static bool UseDirectB(int rows, int n) => rows <= GemmBlocking.InPlaceMaxExtent && (long)n * sizeof(T) % 4096 != 0;
-
-    /// <summary>
-    /// Whether a region of <paramref name="cols"/> columns reads a transposed A (stored K×M, M = <paramref name="m"/>)
-    /// in place, by the same rule as <see cref="UseDirectB"/> with rows and columns swapped.
-    /// </summary>
-    public static bool UseDirectA(int cols, int m) => cols <= GemmBlocking.InPlaceMaxExtent && (long)m * sizeof(T) % 4096 != 0;
+    public static bool ReadsInPlace(int extent, int rowLength) =>
+        extent <= GemmBlocking.InPlaceMaxExtent && (long)rowLength * sizeof(T) % 4096 != 0;
 
     // Stored row r of A: rows are gathered by index when the caller passed row indices.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

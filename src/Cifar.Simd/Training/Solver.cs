@@ -275,7 +275,8 @@ public sealed partial class Solver<T> where T : unmanaged, IFloatingPointIeee754
         return views;
     }
 
-    private static void Gather(Tensor<T> x, int[] y, ReadOnlySpan<int> indices, Tensor<T> batch, int[] labels)
+    /// <summary>Copies rows <paramref name="indices"/> of x into the batch and their labels into <paramref name="labels"/>.</summary>
+    internal static void Gather(Tensor<T> x, int[] y, ReadOnlySpan<int> indices, Tensor<T> batch, int[] labels)
     {
         for (int i = 0; i < indices.Length; i++)
         {

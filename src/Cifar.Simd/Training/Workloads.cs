@@ -133,15 +133,6 @@ public sealed class TwoLayerStepWorkload<T> : IThroughputWorkload where T : unma
         ClassifierChecks.Input(x, x.RowLength);
         ClassifierChecks.Labels(x, y, classes);
     }
-
-    internal static void Gather(Tensor<T> x, int[] y, ReadOnlySpan<int> indices, Tensor<T> batch, int[] labels)
-    {
-        for (int i = 0; i < indices.Length; i++)
-        {
-            x.Row(indices[i]).CopyTo(batch.Row(i));
-            labels[i] = y[indices[i]];
-        }
-    }
 }
 
 /// <summary>
@@ -230,7 +221,7 @@ public sealed class FcStepWorkload<T> : IThroughputWorkload where T : unmanaged,
     public void Step()
     {
         Model.Random.Choice(_x.Rows, _indices);
-        TwoLayerStepWorkload<T>.Gather(_x, _y, _indices, _batch, _labels);
+        Solver<T>.Gather(_x, _y, _indices, _batch, _labels); // the Solver copies its minibatch, so this step does too
         LastLoss = Model.Loss(_batch, _labels).Loss;
         UpdateRule.Update(Model.Parameters.Values.AsSpan(), Model.Parameters.Gradients.AsReadOnlySpan());
     }
