@@ -28,7 +28,7 @@ public enum GemmEpilogue
 /// only, so the result is bitwise identical for any thread count. Safe to call from several
 /// threads at once on distinct outputs.
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
     // Below about a million multiply-adds (~10 µs of work) waking workers costs more than it saves.
     internal const long ParallelThreshold = 1L << 20;
@@ -79,7 +79,7 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(m, n, k, a.Length, b.Length, c.Length, epilogue, bias.Length);
-        Core(Path, transposeA, transposeB, m, n, k, a, default, b, c, epilogue, bias);
+        Core(Path, transposeA, transposeB, m, n, k, a, default, b, c, epilogue, bias, null);
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ public static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ValidateGathered(transposeA, m, n, k, a.Length, aRows, b.Length, c.Length, epilogue, bias.Length);
-        Core(Path, transposeA, transposeB, m, n, k, a, aRows, b, c, epilogue, bias);
+        Core(Path, transposeA, transposeB, m, n, k, a, aRows, b, c, epilogue, bias, null);
     }
 
     /// <summary>The same product on a chosen path, so one test run can check every path the CPU has.</summary>
@@ -107,7 +107,7 @@ public static class Gemm
     {
         Validate(m, n, k, a.Length, b.Length, c.Length, epilogue, bias.Length);
         SimdPaths.ThrowIfUnsupported(path);
-        Core(path, transposeA, transposeB, m, n, k, a, default, b, c, epilogue, bias);
+        Core(path, transposeA, transposeB, m, n, k, a, default, b, c, epilogue, bias, null);
     }
 
     /// <summary>The gathered product on a chosen path.</summary>
@@ -118,7 +118,7 @@ public static class Gemm
     {
         ValidateGathered(transposeA, m, n, k, a.Length, aRows, b.Length, c.Length, epilogue, bias.Length);
         SimdPaths.ThrowIfUnsupported(path);
-        Core(path, transposeA, transposeB, m, n, k, a, aRows, b, c, epilogue, bias);
+        Core(path, transposeA, transposeB, m, n, k, a, aRows, b, c, epilogue, bias, null);
     }
 
     private static void ValidateGathered(bool transposeA, int m, int n, int k, int aLength, ReadOnlySpan<int> aRows,
@@ -153,7 +153,8 @@ public static class Gemm
     }
 
     private static unsafe void Core<T>(SimdPath path, bool transposeA, bool transposeB, int m, int n, int k,
-        ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias)
+        ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias,
+        PackedB<T>? packedB)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
@@ -175,6 +176,7 @@ public static class Gemm
                 A = pa, B = pb, C = pc, ARows = aRows.IsEmpty ? null : prows,
                 Bias = epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu ? pbias : null,
                 M = m, N = n, K = k, Ldc = n, TransposeA = transposeA, TransposeB = transposeB,
+                SharedB = packedB == null ? null : packedB.Pointer, PrepackedB = packedB != null,
             };
             switch (path)
             {
@@ -203,7 +205,7 @@ public static class Gemm
         where TKernel : struct, IMicroKernel<T>
         where TEpi : struct, IGemmEpilogue
     {
-        if (!TEpi.Accumulate && ComputeTransposed(args.M, args.N, args.K, TKernel.MR, TKernel.NR))
+        if (!args.PrepackedB && !TEpi.Accumulate && ComputeTransposed(args.M, args.N, args.K, TKernel.MR, TKernel.NR))
         {
             // Cᵀ = op(B)ᵀ·op(A)ᵀ into a scratch; every part then writes its region of C back transposed.
             // Scratch rows start on cache lines, so parts split at half panels never write the same line.
@@ -219,8 +221,9 @@ public static class Gemm
         // Split the longer side of C; every part owns whole tiles and the full K loop. But when a transposed A
         // is read in place (W1ᵀ of X·W1 computed transposed) and B must be packed, split the columns: each part
         // then packs only its own columns of B, where a row split would pack all of B, or share it across cores.
-        args.SplitRows = (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
-        if (args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(args.N, args.M)
+        // A prepacked B is laid out in whole NR panels, so its parts split the rows.
+        args.SplitRows = args.PrepackedB || (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
+        if (!args.PrepackedB && args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(args.N, args.M)
             && (args.TransposeB || args.BRows != null))
             args.SplitRows = false;
         int parts = (long)args.M * args.N * args.K < ParallelThreshold
@@ -234,7 +237,7 @@ public static class Gemm
                 // Only a row split shares B, and only when its parts would pack it rather than read it in place.
                 int partRows = (int)Math.Min(args.M, ((long)GemmDriver<T, TKernel, TEpi>.Units(args) + parts - 1) / parts * TKernel.MR);
                 bool inPlace = !args.TransposeB && args.BRows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(partRows, args.N);
-                bool share = args.SplitRows && !inPlace && shared <= SharedBLimit;
+                bool share = !args.PrepackedB && args.SplitRows && !inPlace && shared <= SharedBLimit;
                 if (share) args.SharedB = PackBuffers<T>.Shared((int)shared);
                 GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer, share ? GemmDriver<T, TKernel, TEpi>.PackSharePointer : null);
                 WorkerPool.Run(GemmJob.Instance, parts);

@@ -28,6 +28,8 @@ internal unsafe struct GemmArgs
     /// <summary>Row stride of C: N, or N rounded up to a whole cache line for a transposed run's scratch.</summary>
     public int Ldc;
     public bool TransposeA, TransposeB;
+    /// <summary>SharedB holds a <see cref="PackedB{T}"/> the caller packed before the call: no part packs B.</summary>
+    public bool PrepackedB;
     /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR/2 half panels) when false.</summary>
     public bool SplitRows;
 }

@@ -38,7 +38,7 @@ public readonly record struct TwoLayerProgress(int Iteration, int NumIterations,
 /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
 public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // Each chunk packs W1 anew (6 MB at 3072×500); 1024 rows amortise that to a few percent (256 cost 20%).
+    // Rows per inference chunk: bounds the hidden buffer (2 MB at H = 500) while each chunk's product stays large.
     internal const int InferenceChunk = 1024;
     private readonly Dictionary<int, Workspace> _workspaces = [];
     private readonly Dictionary<string, Tensor<T>> _gradients = [];
@@ -205,10 +205,11 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         var scratch = _inference.Rent();
         try
         {
+            var w1 = PackW1(scratch, n);
             for (int start = 0; start < n; start += InferenceChunk)
             {
                 int rows = Math.Min(InferenceChunk, n - start);
-                ForwardChunk(x, start, rows, scratch.Hidden, scores.AsSpan().Slice(start * c, rows * c));
+                ForwardChunk(x, start, rows, w1, scratch.Hidden, scores.AsSpan().Slice(start * c, rows * c));
             }
         }
         finally
@@ -217,13 +218,24 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         }
     }
 
+    // W1 packed once for all the chunks of n rows, or null where the GEMM would read it in place (a few hundred rows).
+    private PackedB<T>? PackW1(InferenceScratch scratch, int n)
+    {
+        if (!Gemm.PacksB<T>(Math.Min(n, InferenceChunk), HiddenSize)) return null;
+        Gemm.PackB<T>(false, HiddenSize, InputSize, Parameters["W1"].AsReadOnlySpan(), scratch.W1);
+        return scratch.W1;
+    }
+
     // Test-mode forward of rows [start, start + rows) of x (rows ≤ InferenceChunk): hidden (rows, H), then scores (rows, C).
-    private void ForwardChunk(Tensor<T> x, int start, int rows, Span<T> hiddenBuffer, Span<T> scores)
+    private void ForwardChunk(Tensor<T> x, int start, int rows, PackedB<T>? w1, Span<T> hiddenBuffer, Span<T> scores)
     {
         var p = Parameters;
         Span<T> hidden = hiddenBuffer.Slice(0, rows * HiddenSize);
-        Gemm.Multiply(false, false, rows, HiddenSize, InputSize, x.AsReadOnlySpan().Slice(start * InputSize, rows * InputSize),
-            p["W1"].AsReadOnlySpan(), hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
+        ReadOnlySpan<T> xs = x.AsReadOnlySpan().Slice(start * InputSize, rows * InputSize);
+        if (w1 != null)
+            Gemm.MultiplyPacked(rows, HiddenSize, InputSize, xs, w1, hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
+        else
+            Gemm.Multiply(false, false, rows, HiddenSize, InputSize, xs, p["W1"].AsReadOnlySpan(), hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
         Gemm.Multiply<T>(false, false, rows, NumClasses, HiddenSize, hidden, p["W2"].AsReadOnlySpan(),
             scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan());
     }
@@ -249,11 +261,12 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         var scratch = _inference.Rent();
         try
         {
+            var w1 = PackW1(scratch, n);
             for (int start = 0; start < n; start += InferenceChunk)
             {
                 int rows = Math.Min(InferenceChunk, n - start);
                 Span<T> scores = scratch.Scores.AsSpan(0, rows * c);
-                ForwardChunk(x, start, rows, scratch.Hidden, scores);
+                ForwardChunk(x, start, rows, w1, scratch.Hidden, scores);
                 ArgMax.Rows<T>(scores, rows, c, predictions.Slice(start, rows));
             }
         }
@@ -379,6 +392,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     {
         public readonly T[] Hidden = GC.AllocateUninitializedArray<T>(InferenceChunk * h, pinned: true); // (chunk, H)
         public readonly T[] Scores = GC.AllocateUninitializedArray<T>(InferenceChunk * c, pinned: true); // (chunk, C)
+        public readonly PackedB<T> W1 = new(); // W1 in the GEMM's panels, repacked by every call that uses it
     }
 
     // Every activation and gradient one batch size needs, allocated once.
