@@ -176,7 +176,7 @@ public static partial class Gemm
                 A = pa, B = pb, C = pc, ARows = aRows.IsEmpty ? null : prows,
                 Bias = epilogue is GemmEpilogue.Bias or GemmEpilogue.BiasRelu ? pbias : null,
                 M = m, N = n, K = k, Ldc = n, TransposeA = transposeA, TransposeB = transposeB,
-                SharedB = packedB == null ? null : packedB.Pointer, PrepackedB = packedB != null,
+                SharedB = packedB == null ? null : packedB.Pointer,
             };
             switch (path)
             {
@@ -205,7 +205,9 @@ public static partial class Gemm
         where TKernel : struct, IMicroKernel<T>
         where TEpi : struct, IGemmEpilogue
     {
-        if (!args.PrepackedB && !TEpi.Accumulate && ComputeTransposed(args.M, args.N, args.K, TKernel.MR, TKernel.NR))
+        // A B the caller packed ahead (PackedB) arrives as SharedB; nothing else sets it before this point.
+        bool prepacked = args.SharedB != null;
+        if (!prepacked && !TEpi.Accumulate && ComputeTransposed(args.M, args.N, args.K, TKernel.MR, TKernel.NR))
         {
             // Cᵀ = op(B)ᵀ·op(A)ᵀ into a scratch; every part then writes its region of C back transposed.
             // Scratch rows start on cache lines, so parts split at half panels never write the same line.
@@ -222,8 +224,8 @@ public static partial class Gemm
         // is read in place (W1ᵀ of X·W1 computed transposed) and B must be packed, split the columns: each part
         // then packs only its own columns of B, where a row split would pack all of B, or share it across cores.
         // A prepacked B is laid out in whole NR panels, so its parts split the rows.
-        args.SplitRows = args.PrepackedB || (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
-        if (!args.PrepackedB && args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(args.N, args.M)
+        args.SplitRows = prepacked || (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
+        if (!prepacked && args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(args.N, args.M)
             && (args.TransposeB || args.BRows != null))
             args.SplitRows = false;
         int parts = (long)args.M * args.N * args.K < ParallelThreshold
@@ -237,7 +239,7 @@ public static partial class Gemm
                 // Only a row split shares B, and only when its parts would pack it rather than read it in place.
                 int partRows = (int)Math.Min(args.M, ((long)GemmDriver<T, TKernel, TEpi>.Units(args) + parts - 1) / parts * TKernel.MR);
                 bool inPlace = !args.TransposeB && args.BRows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(partRows, args.N);
-                bool share = !args.PrepackedB && args.SplitRows && !inPlace && shared <= SharedBLimit;
+                bool share = !prepacked && args.SplitRows && !inPlace && shared <= SharedBLimit;
                 if (share) args.SharedB = PackBuffers<T>.Shared((int)shared);
                 GemmJob.Instance.Set(args, GemmDriver<T, TKernel, TEpi>.RunPartPointer, share ? GemmDriver<T, TKernel, TEpi>.PackSharePointer : null);
                 WorkerPool.Run(GemmJob.Instance, parts);

@@ -21,15 +21,14 @@ internal unsafe struct GemmArgs
     public void* Final;
     /// <summary>
     /// Null, or all of op(B) packed once for every part of a row split: the K block starting at pc lies
-    /// at SharedB + pc·roundup(N, NR), its NR panel at column j at + j·kc (see <c>PackShare</c>).
+    /// at SharedB + pc·roundup(N, NR), its NR panel at column j at + j·kc (see <c>PackShare</c>). Set on entry
+    /// only by a caller's <see cref="PackedB{T}"/>; otherwise the parallel run sets it when its parts share B.
     /// </summary>
     public void* SharedB;
     public int M, N, K;
     /// <summary>Row stride of C: N, or N rounded up to a whole cache line for a transposed run's scratch.</summary>
     public int Ldc;
     public bool TransposeA, TransposeB;
-    /// <summary>SharedB holds a <see cref="PackedB{T}"/> the caller packed before the call: no part packs B.</summary>
-    public bool PrepackedB;
     /// <summary>Parallel parts split C by rows (MR panels) when true, by columns (NR/2 half panels) when false.</summary>
     public bool SplitRows;
 }
