@@ -26,6 +26,11 @@ internal unsafe struct GemmArgs
     /// </summary>
     public void* SharedB;
     public int M, N, K;
+    /// <summary>
+    /// The reduction runs over op(A)'s columns [KBegin, KEnd) only (KEnd = 0 means K): a K segment whose
+    /// partial product the caller adds to the others'. K stays the operands' full length (their row stride).
+    /// </summary>
+    public int KBegin, KEnd;
     /// <summary>Row stride of C: N, or N rounded up to a whole cache line for a transposed run's scratch.</summary>
     public int Ldc;
     public bool TransposeA, TransposeB;
@@ -155,7 +160,8 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         T* a = (T*)g.A, b = (T*)g.B, c = (T*)g.C, bias = (T*)g.Bias;
         int* aRows = g.ARows, bRows = g.BRows;
 
-        int kcMax = bl.KBlock(k);
+        int kBegin = g.KBegin, kEnd = g.KEnd == 0 ? k : g.KEnd;
+        int kcMax = bl.KBlock(kEnd - kBegin);
         int mcMax = Math.Min(bl.MC, RoundUp(i1 - i0, MR));
         // A gathered B block is packed row by row and read back at once: it should stay in L2, not L3.
         int ncStep = bRows == null ? bl.NC : Math.Max(NR, GemmBlocking.L2 / 2 / (kcMax * sizeof(T)) / NR * NR);
@@ -178,10 +184,10 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         {
             int nc = Math.Min(ncStep, j1 - jc);
             int ncFull = nc / NR * NR;
-            for (int pc = 0; pc < k; pc += kcMax)
+            for (int pc = kBegin; pc < kEnd; pc += kcMax)
             {
-                int kc = Math.Min(kcMax, k - pc);
-                bool first = pc == 0, last = pc + kc == k;
+                int kc = Math.Min(kcMax, kEnd - pc);
+                bool first = pc == kBegin, last = pc + kc == kEnd;
                 if (shared != null) bp = shared + (nint)pc * nPad + (nint)jc * kc;
                 else if (g.TransposeB) PackBTransposed(b, bRows, k, pc, kc, jc, nc, bp, NR);
                 else if (!directB) PackRowSegments(b, bRows, n, pc, kc, jc, nc, bp, NR);

@@ -173,8 +173,9 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         var ws = WorkspaceFor(n);
         var p = Parameters;
         ReadOnlySpan<T> w1 = p["W1"].AsReadOnlySpan(), w2 = p["W2"].AsReadOnlySpan();
-        if (rows.IsEmpty) Gemm.Multiply(false, false, n, h, d, xs, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan()); // (N, H)
-        else Gemm.MultiplyGathered(false, false, n, h, d, xs, rows, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
+        // (N, H), summed as two halves of the features, one per core: each core then reads only the half of W1 that it
+        // decays and updates below, so W1 never moves between the cores' caches.
+        Gemm.MultiplySplitK(n, h, d, xs, rows, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan(), ws.Partials);
         Gemm.Multiply<T>(false, false, n, c, h, ws.Hidden, w2, ws.Scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan()); // (N, C)
         double loss = double.CreateChecked(Layer.SoftmaxLoss<T>(ws.Scores, y, ws.Scores, n, c)); // Scores now holds dscores
         T twoReg = T.CreateChecked(2 * reg);
@@ -401,5 +402,6 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         public readonly T[] Hidden = GC.AllocateUninitializedArray<T>(n * h, pinned: true);   // (N, H) ReLU output, also the mask
         public readonly T[] DHidden = GC.AllocateUninitializedArray<T>(n * h, pinned: true);  // (N, H)
         public readonly T[] Scores = GC.AllocateUninitializedArray<T>(n * c, pinned: true);   // (N, C) scores, then dscores
+        public readonly T[] Partials = GC.AllocateUninitializedArray<T>(Gemm.SplitKScratchLength<T>(n, h), pinned: true); // the first layer's two halves
     }
 }
