@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -161,6 +162,8 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         int* aRows = g.ARows, bRows = g.BRows;
 
         int kBegin = g.KBegin, kEnd = g.KEnd == 0 ? k : g.KEnd;
+        // A shared packed B is laid out by K blocks of the whole K.
+        Debug.Assert(g.SharedB == null || (kBegin == 0 && kEnd == k));
         int kcMax = bl.KBlock(kEnd - kBegin);
         int mcMax = Math.Min(bl.MC, RoundUp(i1 - i0, MR));
         // A gathered B block is packed row by row and read back at once: it should stay in L2, not L3.
