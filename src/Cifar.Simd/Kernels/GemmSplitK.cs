@@ -62,7 +62,8 @@ public static partial class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IMicroKernel<T>
     {
-        // The segment boundary is a cache line of B's rows' worth of K, the same for every thread count.
+        // Rounded down to 16 elements, so every row of A splits on a cache line and the two cores never read the same line;
+        // the boundary depends only on K, never on the thread count.
         int split = Math.Max(1, k / 2 / 16 * 16);
         bool transposed = ComputeTransposed(m, n, k, TKernel.MR, TKernel.NR);
         fixed (T* pa = &MemoryMarshal.GetReference(a))
