@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Cifar.Simd.Random;
 using Cifar.Simd.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -67,7 +68,29 @@ public static partial class Layer
         ThrowHelper.CheckLength(mask.Length, x.Length, nameof(mask), "a mask the length of x");
         ThrowHelper.CheckLength(output.Length, x.Length, nameof(output), "an output the length of x");
         T keep = T.CreateChecked(1.0 / p);
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            // The comparison in double, as below; the mask is exactly 0 or keep either way.
+            int w = Vector<double>.Count;
+            var vp = new Vector<double>(p);
+            var vkeep = new Vector<double>(1.0 / p);
+            for (; i + 2 * w <= x.Length; i += 2 * w)
+            {
+                var m0 = Vector.ConditionalSelect(Vector.LessThan(new Vector<double>(uniform.Slice(i)), vp), vkeep, Vector<double>.Zero);
+                var m1 = Vector.ConditionalSelect(Vector.LessThan(new Vector<double>(uniform.Slice(i + w)), vp), vkeep, Vector<double>.Zero);
+                if (typeof(T) == typeof(float))
+                {
+                    Vector.Narrow(m0, m1).CopyTo(MemoryMarshal.Cast<T, float>(mask.Slice(i)));
+                }
+                else
+                {
+                    m0.CopyTo(MemoryMarshal.Cast<T, double>(mask.Slice(i)));
+                    m1.CopyTo(MemoryMarshal.Cast<T, double>(mask.Slice(i + w)));
+                }
+            }
+        }
+        for (; i < x.Length; i++)
             mask[i] = uniform[i] < p ? keep : T.Zero;
         TensorPrimitives.Multiply(x, mask.Slice(0, x.Length), output.Slice(0, x.Length));
     }

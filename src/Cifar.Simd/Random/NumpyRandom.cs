@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Cifar.Simd.Random;
@@ -77,7 +78,35 @@ public sealed class NumpyRandom
     /// <param name="destination">Receives one <see cref="RandomSample"/> per element, in order.</param>
     public void Rand(Span<double> destination)
     {
-        for (int i = 0; i < destination.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Whole vectors of words straight from the key: the same tempering and the same two words per double, in order.
+            int words = Vector<uint>.Count, perVector = words / 2;
+            while (destination.Length - i >= perVector)
+            {
+                if (N - _pos < words)
+                {
+                    // The last few words of the key, possibly one pair across a regeneration, one double at a time.
+                    destination[i++] = RandomSample();
+                    continue;
+                }
+                var y = new Vector<uint>(_key.AsSpan(_pos, words));
+                _pos += words;
+                y ^= Vector.ShiftRightLogical(y, 11);
+                y ^= Vector.ShiftLeft(y, 7) & new Vector<uint>(0x9d2c5680U);
+                y ^= Vector.ShiftLeft(y, 15) & new Vector<uint>(0xefc60000U);
+                y ^= Vector.ShiftRightLogical(y, 18);
+                // Little-endian: each 64-bit lane holds the first word of a pair in its low half.
+                var pair = Vector.AsVectorUInt64(y);
+                var a = Vector.ConvertToDouble(Vector.ShiftRightLogical(pair & new Vector<ulong>(0xFFFFFFFFUL), 5));
+                var b = Vector.ConvertToDouble(Vector.ShiftRightLogical(pair, 38));
+                // Both products and the sum are exact below 2⁵³, so this is bitwise RandomSample.
+                ((a * 67108864.0 + b) / 9007199254740992.0).CopyTo(destination.Slice(i));
+                i += perVector;
+            }
+        }
+        for (; i < destination.Length; i++)
             destination[i] = RandomSample();
     }
 
@@ -212,9 +241,18 @@ public sealed class NumpyRandom
     private void Generate()
     {
         uint[] key = _key;
-        int i;
+        int i = 0;
         uint y;
-        for (i = 0; i < N - M; i++)
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Word i reads words i + 1 (not yet rewritten) and i + 397 or i - 227 (rewritten at least 227 words
+            // earlier), so a vector of consecutive words gives exactly the scalar recurrence.
+            int w = Vector<uint>.Count;
+            for (; i + w <= N - M; i += w) TwistVector(key, i, i + M);
+            for (; i < N - M; i++) TwistOne(key, i, i + M);
+            for (; i + w <= N - 1; i += w) TwistVector(key, i, i + (M - N));
+        }
+        for (; i < N - M; i++)
         {
             y = (key[i] & UpperMask) | (key[i + 1] & LowerMask);
             key[i] = key[i + M] ^ (y >> 1) ^ ((0U - (y & 1U)) & MatrixA);
@@ -227,6 +265,21 @@ public sealed class NumpyRandom
         y = (key[N - 1] & UpperMask) | (key[0] & LowerMask);
         key[N - 1] = key[M - 1] ^ (y >> 1) ^ ((0U - (y & 1U)) & MatrixA);
         _pos = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TwistOne(uint[] key, int i, int j)
+    {
+        uint y = (key[i] & UpperMask) | (key[i + 1] & LowerMask);
+        key[i] = key[j] ^ (y >> 1) ^ ((0U - (y & 1U)) & MatrixA);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TwistVector(uint[] key, int i, int j)
+    {
+        var y = (new Vector<uint>(key.AsSpan(i)) & new Vector<uint>(UpperMask)) | (new Vector<uint>(key.AsSpan(i + 1)) & new Vector<uint>(LowerMask));
+        var odd = Vector.Equals(y & Vector<uint>.One, Vector<uint>.One) & new Vector<uint>(MatrixA);
+        (new Vector<uint>(key.AsSpan(j)) ^ Vector.ShiftRightLogical(y, 1) ^ odd).CopyTo(key.AsSpan(i));
     }
 
     private static ulong GenMask(ulong max)
