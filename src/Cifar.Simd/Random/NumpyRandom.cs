@@ -79,7 +79,7 @@ public sealed class NumpyRandom
     public void Rand(Span<double> destination)
     {
         int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian)
         {
             // Whole vectors of words straight from the key: the same tempering and the same two words per double, in order.
             int words = Vector<uint>.Count, perVector = words / 2;
@@ -241,28 +241,16 @@ public sealed class NumpyRandom
     private void Generate()
     {
         uint[] key = _key;
-        int i = 0;
-        uint y;
+        // Word i reads words i + 1 (not yet rewritten) and i + 397 or i - 227 (rewritten at least 227 words
+        // earlier), so a vector of consecutive words gives exactly the scalar recurrence.
+        int i = 0, w = Vector<uint>.Count;
         if (Vector.IsHardwareAccelerated)
-        {
-            // Word i reads words i + 1 (not yet rewritten) and i + 397 or i - 227 (rewritten at least 227 words
-            // earlier), so a vector of consecutive words gives exactly the scalar recurrence.
-            int w = Vector<uint>.Count;
             for (; i + w <= N - M; i += w) TwistVector(key, i, i + M);
-            for (; i < N - M; i++) TwistOne(key, i, i + M);
+        for (; i < N - M; i++) TwistOne(key, i, i + M);
+        if (Vector.IsHardwareAccelerated)
             for (; i + w <= N - 1; i += w) TwistVector(key, i, i + (M - N));
-        }
-        for (; i < N - M; i++)
-        {
-            y = (key[i] & UpperMask) | (key[i + 1] & LowerMask);
-            key[i] = key[i + M] ^ (y >> 1) ^ ((0U - (y & 1U)) & MatrixA);
-        }
-        for (; i < N - 1; i++)
-        {
-            y = (key[i] & UpperMask) | (key[i + 1] & LowerMask);
-            key[i] = key[i + (M - N)] ^ (y >> 1) ^ ((0U - (y & 1U)) & MatrixA);
-        }
-        y = (key[N - 1] & UpperMask) | (key[0] & LowerMask);
+        for (; i < N - 1; i++) TwistOne(key, i, i + (M - N));
+        uint y = (key[N - 1] & UpperMask) | (key[0] & LowerMask);
         key[N - 1] = key[M - 1] ^ (y >> 1) ^ ((0U - (y & 1U)) & MatrixA);
         _pos = 0;
     }
