@@ -138,7 +138,8 @@ internal static class TrainCommand
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(shape)}[/], {typeof(T).Name.ToLowerInvariant()}, GEMM path {Gemm.Path}, {Parallelism.ThreadCount} thread(s)");
         AnsiConsole.MarkupLine($"train {split.XTrain.Shape}, val {split.XVal.Shape}, test {split.XTest.Shape}");
 
-        var clock = Stopwatch.StartNew();
+        // Started and stopped around the Train call itself, the span numpy's net.train is timed over.
+        var clock = new Stopwatch();
         var (net, history, outcome, iterationsRun) = s.Model == "fc" ? TrainFc(s, split, clock, resumed, ct) : TrainTwoLayer(s, split, clock, ct);
         if (outcome != SolverOutcome.Completed) return Stopped(s, outcome, history);
         double seconds = clock.Elapsed.TotalSeconds;
@@ -260,8 +261,16 @@ internal static class TrainCommand
                     if (p.Iteration % 10 == 0 || p.Iteration == p.NumIterations)
                         task.Description = $"iter {p.Iteration}/{p.NumIterations} loss {p.Loss:F4} lr {p.LearningRate:0.##e+0} {p.Iteration * (double)s.BatchSize / clock.Elapsed.TotalSeconds / 1000:F0}k samples/s";
                 });
-                stats = net.Train(split.XTrain, split.YTrain, split.XVal, split.YVal, s.LearningRate!.Value, s.LearningRateDecay, s.Reg,
-                    s.Iterations, s.BatchSize, progress, ct);
+                clock.Start();
+                try
+                {
+                    stats = net.Train(split.XTrain, split.YTrain, split.XVal, split.YVal, s.LearningRate!.Value, s.LearningRateDecay, s.Reg,
+                        s.Iterations, s.BatchSize, progress, ct);
+                }
+                finally
+                {
+                    clock.Stop();
+                }
             });
         return (net, new History(stats.LossHistory, stats.TrainAccHistory, stats.ValAccHistory), SolverOutcome.Completed, stats.LossHistory.Count);
     }
@@ -303,7 +312,15 @@ internal static class TrainCommand
                     lastEpoch = p.Epoch;
                     AnsiConsole.MarkupLine($"epoch {p.Epoch}/{p.NumEpochs}: loss {p.Loss:F4}, train acc {p.TrainAccuracy:F3}, val acc {p.ValAccuracy:F3}, lr {p.LearningRate:0.###e+0}, checkpoint saved");
                 });
-                outcome = solver.Train(progress, ct);
+                clock.Start();
+                try
+                {
+                    outcome = solver.Train(progress, ct);
+                }
+                finally
+                {
+                    clock.Stop();
+                }
             });
         var history = new History(solver.LossHistory, solver.TrainAccHistory, solver.ValAccHistory, solver.Divergence);
         return (net, history, outcome, solver.Iteration - startIteration);
