@@ -224,9 +224,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         Span<T> scores = ws.Scores.AsSpan(0, n * c);
         Gemm.Multiply(false, false, n, c, _dims[last], input, p[_params[last].W].AsReadOnlySpan(), scores, GemmEpilogue.Bias, p[_params[last].B].AsReadOnlySpan());
         double loss = double.CreateChecked(Layer.SoftmaxLoss<T>(scores, y, scores, n, c)); // scores now hold dscores
-        double sumW2 = 0;
-        for (int l = 0; l <= last; l++) sumW2 += double.CreateChecked(TensorPrimitives.SumOfSquares(p[_params[l].W].AsReadOnlySpan()));
-        loss += 0.5 * Reg * sumW2;
+        Span<double> sumsW2 = ws.SumsW2;
 
         // Backward, from the top; upstream holds dL/d(output of layer l).
         T reg = T.CreateChecked(Reg);
@@ -248,13 +246,27 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
             Span<T> dw = p.Gradient(_params[l].W).AsSpan();
             ReadOnlySpan<T> w = p[_params[l].W].AsReadOnlySpan();
             Gemm.Multiply<T>(true, false, dIn, dOut, n, layerInput, da, dw); // (dIn, dOut) = Xᵀ·dA
-            TensorPrimitives.MultiplyAdd(w, reg, dw, dw);
+            // dW += reg·W and ΣW² in one pass, on every core by contiguous chunks: the first layer's W is split as its forward split it.
+            sumsW2[l] = Elementwise.AddWeightDecayAndSumSquares(w, reg, dw);
             if (l == 0) break; // no gradient with respect to the images
             Span<T> dPrev = ws.Upstream.AsSpan(0, n * dIn);
             Gemm.Multiply<T>(false, true, n, dIn, dOut, da, w, dPrev); // (N, dIn) = dA·Wᵀ
             upstream = dPrev;
         }
-        return loss;
+        double sumW2 = 0;
+        for (int l = 0; l <= last; l++) sumW2 += sumsW2[l];
+        return loss + 0.5 * Reg * sumW2;
+    }
+
+    // The first layer's training forward sums two halves of the features, one per core, so that each core reads only the
+    // half of W1 it decays and updates (as TwoLayerNet does); every other product, and inference, is the plain one.
+    private void Affine(Workspace ws, int l, ReadOnlySpan<T> input, int n, bool train, Span<T> output, GemmEpilogue epilogue)
+    {
+        var p = Parameters;
+        int dIn = _dims[l], dOut = _dims[l + 1];
+        ReadOnlySpan<T> w = p[_params[l].W].AsReadOnlySpan(), b = p[_params[l].B].AsReadOnlySpan();
+        if (train && l == 0) Gemm.MultiplySplitK(n, dOut, dIn, input, default, w, output, epilogue, b, ws.Partials);
+        else Gemm.Multiply(false, false, n, dOut, dIn, input, w, output, epilogue, b);
     }
 
     // Hidden layer l forward: affine (+ norm) + ReLU (+ dropout), leaving its output in ws.Out[l].
@@ -266,12 +278,12 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
         Span<T> h = ws.Relu[l].AsSpan(0, n * dOut); // (N, dOut) ReLU output, also the backward mask
         if (Normalization == Normalization.None)
         {
-            Gemm.Multiply(false, false, n, dOut, dIn, input, w, h, GemmEpilogue.BiasRelu, b);
+            Affine(ws, l, input, n, train, h, GemmEpilogue.BiasRelu);
         }
         else
         {
             Span<T> a = ws.Affine[l].AsSpan(0, n * dOut);
-            Gemm.Multiply(false, false, n, dOut, dIn, input, w, a, GemmEpilogue.Bias, b);
+            Affine(ws, l, input, n, train, a, GemmEpilogue.Bias);
             ReadOnlySpan<T> gamma = p[_params[l].Gamma].AsReadOnlySpan(), beta = p[_params[l].Beta].AsReadOnlySpan();
             Span<T> xhat = ws.XHat[l].AsSpan(0, n * dOut);
             if (Normalization == Normalization.Layernorm)
@@ -422,7 +434,8 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     private sealed class Workspace
     {
         public readonly T[][] Affine, XHat, InvStd, Relu, Mask, Out;
-        public readonly T[] Scores, Upstream, Grad, Grad2, Mean, Variance;
+        public readonly T[] Scores, Upstream, Grad, Grad2, Mean, Variance, Partials;
+        public readonly double[] SumsW2;
 
         public Workspace(int n, int[] dims, Normalization norm, bool dropout, bool train)
         {
@@ -443,6 +456,8 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
             Grad2 = train && normed ? Alloc(n * widest) : [];
             Mean = Alloc(widest);
             Variance = Alloc(widest);
+            Partials = train ? Alloc(Gemm.SplitKScratchLength<T>(n, dims[1])) : [];        // the first layer's two halves
+            SumsW2 = new double[dims.Length - 1];                                         // ΣW² per layer
         }
     }
 }
