@@ -273,8 +273,7 @@ public sealed class FullyConnectedNet<T> : IClassifier<T> where T : unmanaged, I
     private void Forward(Workspace ws, int l, ReadOnlySpan<T> input, int n, bool train)
     {
         var p = Parameters;
-        int dIn = _dims[l], dOut = _dims[l + 1];
-        ReadOnlySpan<T> w = p[_params[l].W].AsReadOnlySpan(), b = p[_params[l].B].AsReadOnlySpan();
+        int dOut = _dims[l + 1];
         Span<T> h = ws.Relu[l].AsSpan(0, n * dOut); // (N, dOut) ReLU output, also the backward mask
         if (Normalization == Normalization.None)
         {
