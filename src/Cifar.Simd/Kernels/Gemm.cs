@@ -55,6 +55,20 @@ public static partial class Gemm
         return k >= 32 && PaddedWork(n, m, mr, nr) * 100 <= PaddedWork(m, n, mr, nr) * 95;
     }
 
+    /// <summary>
+    /// The operands of Cᵀ = op(B)ᵀ·op(A)ᵀ for the product <paramref name="g"/> describes, with no C yet: its scratch rows
+    /// start on cache lines, so parts split at half panels never write the same line.
+    /// </summary>
+    private static unsafe GemmArgs Transposed<T>(in GemmArgs g) where T : unmanaged => new()
+    {
+        A = g.B, TransposeA = !g.TransposeB,
+        B = g.A, BRows = g.ARows, TransposeB = !g.TransposeA,
+        M = g.N, N = g.M, K = g.K, Ldc = RoundUpToLine<T>(g.M),
+    };
+
+    // x rounded up to a whole 64-byte cache line of T.
+    private static unsafe int RoundUpToLine<T>(int x) where T : unmanaged => (x + 64 / sizeof(T) - 1) / (64 / sizeof(T)) * (64 / sizeof(T));
+
     // Multiply-adds the microkernels run for an M×N output, edge tiles included (an N edge of at most NR/2 runs a half tile).
     private static long PaddedWork(int m, int n, int mr, int nr)
     {
@@ -210,15 +224,8 @@ public static partial class Gemm
         if (!prepacked && !TEpi.Accumulate && ComputeTransposed(args.M, args.N, args.K, TKernel.MR, TKernel.NR))
         {
             // Cᵀ = op(B)ᵀ·op(A)ᵀ into a scratch; every part then writes its region of C back transposed.
-            // Scratch rows start on cache lines, so parts split at half panels never write the same line.
-            int ldc = (args.M + 64 / sizeof(T) - 1) / (64 / sizeof(T)) * (64 / sizeof(T));
-            args = new GemmArgs
-            {
-                A = args.B, TransposeA = !args.TransposeB,
-                B = args.A, BRows = args.ARows, TransposeB = !args.TransposeA,
-                M = args.N, N = args.M, K = args.K, Ldc = ldc,
-                C = PackBuffers<T>.TransposedC(args.N * ldc), Final = args.C, Bias = args.Bias,
-            };
+            var transposed = Transposed<T>(args);
+            args = transposed with { C = PackBuffers<T>.TransposedC(transposed.M * transposed.Ldc), Final = args.C, Bias = args.Bias };
         }
         // Split the longer side of C; every part owns whole tiles and the full K loop. But when a transposed A
         // is read in place (W1ᵀ of X·W1 computed transposed) and B must be packed, split the columns: each part
@@ -299,10 +306,7 @@ public static partial class Gemm
             {
                 _packShared(in _args, part, parts);
                 // Every part runs on its own thread at once, so waiting here for all packers cannot deadlock.
-                Interlocked.Increment(ref _packed);
-                var spin = new SpinWait();
-                // Never Sleep(1): a millisecond nap here would cost more than the whole product.
-                while (Volatile.Read(ref _packed) < parts) spin.SpinOnce(sleep1Threshold: -1);
+                WorkerPool.ArriveAndWait(ref _packed, parts);
             }
             _run(in _args, part, parts);
         }

@@ -388,7 +388,8 @@ internal static unsafe class PackBuffers<T> where T : unmanaged
     /// <summary>The packed B shared by the parts of one parallel region; only the thread holding the worker pool may call this.</summary>
     public static T* Shared(int length) => Get(ref s_shared, length);
 
-    private static T* Get(ref T[]? array, int length)
+    /// <summary>The 64-byte-aligned start of <paramref name="array"/>, grown first (pinned, uninitialized) when it holds fewer than <paramref name="length"/> elements past that point.</summary>
+    public static T* Get(ref T[]? array, int length)
     {
         int pad = 64 / sizeof(T);
         if (array is null || array.Length < length + pad)

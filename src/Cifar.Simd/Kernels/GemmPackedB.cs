@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Cifar.Simd.Kernels;
@@ -30,13 +29,7 @@ internal sealed unsafe class PackedB<T> where T : unmanaged, IFloatingPointIeee7
     {
         if (length > Array.MaxLength - 64)
             ThrowHelper.Argument($"A packed {k}×{n} B needs {length} elements, more than one array holds.");
-        int pad = 64 / sizeof(T);
-        if (_buffer is null || _buffer.Length < length + pad)
-        {
-            _buffer = GC.AllocateUninitializedArray<T>((int)length + pad, pinned: true);
-            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer));
-            Pointer = (T*)((address + 63) & ~(nint)63);
-        }
+        Pointer = PackBuffers<T>.Get(ref _buffer, (int)length);
         Path = path;
         N = n;
         K = k;

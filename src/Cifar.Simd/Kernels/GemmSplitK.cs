@@ -55,8 +55,6 @@ public static partial class Gemm
         }
     }
 
-    private static unsafe int RoundUpToLine<T>(int x) where T : unmanaged => (x + 64 / sizeof(T) - 1) / (64 / sizeof(T)) * (64 / sizeof(T));
-
     private static unsafe void SplitK<T, TKernel>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b,
         Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias, Span<T> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -75,9 +73,8 @@ public static partial class Gemm
         {
             int* rows = aRows.IsEmpty ? null : prows;
             // Each segment's partial product: C itself laid out, or its transpose when that pads less (N = 50 or 100 hidden units).
-            GemmArgs segment = transposed
-                ? new GemmArgs { A = pb, TransposeA = true, B = pa, BRows = rows, TransposeB = true, M = n, N = m, K = k, Ldc = RoundUpToLine<T>(m) }
-                : new GemmArgs { A = pa, ARows = rows, B = pb, M = m, N = n, K = k, Ldc = n };
+            var plain = new GemmArgs { A = pa, ARows = rows, B = pb, M = m, N = n, K = k, Ldc = n };
+            GemmArgs segment = transposed ? Transposed<T>(plain) : plain;
             int half = n * RoundUpToLine<T>(m);
             var product = new SplitKProduct
             {
@@ -182,10 +179,7 @@ public static partial class Gemm
             // Part p computes piece p / 2 of segment p % 2, then, once every piece is done, its share of C's rows.
             if (part % 2 == 0) _product.Run(in _product.First, part / 2, _product.SegmentParts);
             else _product.Run(in _product.Second, part / 2, _product.SegmentParts);
-            Interlocked.Increment(ref _done);
-            var spin = new SpinWait();
-            // Every part runs on its own thread at once, so waiting for all of them cannot deadlock.
-            while (Volatile.Read(ref _done) < parts) spin.SpinOnce(sleep1Threshold: -1);
+            WorkerPool.ArriveAndWait(ref _done, parts);
             _product.Combine(in _product, (int)((long)_product.Rows * part / parts), (int)((long)_product.Rows * (part + 1) / parts));
         }
     }

@@ -54,6 +54,18 @@ internal static class WorkerPool
         s_error?.Throw();
     }
 
+    /// <summary>
+    /// A barrier inside a region: counts this part in and spins until all <paramref name="parts"/> have arrived.
+    /// Every part of a region runs on its own thread at once, so waiting for the others cannot deadlock.
+    /// </summary>
+    public static void ArriveAndWait(ref int arrived, int parts)
+    {
+        Interlocked.Increment(ref arrived);
+        var spin = new SpinWait();
+        // Never Sleep(1): a millisecond nap here would cost more than the whole product.
+        while (Volatile.Read(ref arrived) < parts) spin.SpinOnce(sleep1Threshold: -1);
+    }
+
     // Spinning only pays when every worker and the caller can have a core of their own.
     private static bool SpinsAllowed() => s_workers.Length < Environment.ProcessorCount;
 
