@@ -183,6 +183,11 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         // such as W1ᵀ in X·W1 computed transposed, is read in place instead of packed by every thread.
         bool directA = g.TransposeA && aRows == null && ReadsInPlace(j1 - j0, m);
 
+        // A minibatch gathered from a large training set comes from memory, not cache. Its transposing packs (8 rows
+        // at a time) wait on it; so while the microkernels work on one block, they prefetch the next block's lines.
+        bool prefetchB = bRows != null && g.TransposeB && shared == null, prefetchA = aRows != null && !g.TransposeA;
+        Prefetches prefetches = default;
+
         for (int jc = j0; jc < j1; jc += ncStep)
         {
             int nc = Math.Min(ncStep, j1 - jc);
@@ -196,6 +201,15 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                 else if (!directB) PackRowSegments(b, bRows, n, pc, kc, jc, nc, bp, NR);
                 else if (ncFull < nc) PackRowSegments(b, null, n, pc, kc, jc + ncFull, nc - ncFull, bp + (nint)ncFull * kc, NR); // only the padded edge panel
 
+                if (prefetchB)
+                {
+                    // The next B block: the next K block of these columns, or the first K block of the next columns.
+                    int pcNext = pc + kc < kEnd ? pc + kc : kBegin, jcNext = pc + kc < kEnd ? jc : jc + ncStep;
+                    int rowsNext = Math.Min(ncStep, j1 - jcNext);
+                    prefetches = jcNext >= j1 ? default : Prefetches.Of((byte*)b, bRows, k * sizeof(T), jcNext, rowsNext, pcNext * sizeof(T),
+                        Math.Min(kcMax, kEnd - pcNext) * sizeof(T), ((i1 - i0) / MR) * (ncFull / NR), kc);
+                }
+
                 for (int ic = i0; ic < i1; ic += bl.MC)
                 {
                     int mc = Math.Min(bl.MC, i1 - ic);
@@ -203,6 +217,16 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                     if (!g.TransposeA) PackA(a, aRows, k, pc, kc, ic, mc, ap, MR);
                     else if (!directA) PackRowSegments(a, aRows, m, pc, kc, ic, mc, ap, MR);
                     else if (mcFull < mc) PackRowSegments(a, null, m, pc, kc, ic + mcFull, mc - mcFull, ap + (nint)mcFull * kc, MR); // only the padded edge panel
+
+                    if (prefetchA)
+                    {
+                        // The next A block: the next rows of this K block, else the next K block's first rows, else the next columns'.
+                        int icNext = ic + mc, pcNext = pc, jcNext = jc;
+                        if (icNext >= i1) { icNext = i0; pcNext = pc + kc; }
+                        if (pcNext >= kEnd) { pcNext = kBegin; jcNext = jc + ncStep; }
+                        prefetches = jcNext >= j1 ? default : Prefetches.Of((byte*)a, aRows, k * sizeof(T), icNext, Math.Min(bl.MC, i1 - icNext),
+                            pcNext * sizeof(T), Math.Min(kcMax, kEnd - pcNext) * sizeof(T), (mcFull / MR) * (ncFull / NR), kc);
+                    }
 
                     for (int jr = 0; jr < nc; jr += NR)
                     {
@@ -219,7 +243,11 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                             nint lda = aInPlace ? m : MR;
                             T* cTile = c + (nint)(ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR)
-                                TKernel.Run<TKE>(kc, aPanel, lda, bPanel, ldb, cTile, ldc, biasRow, first, last);
+                            {
+                                int count = prefetches.Take(out byte** lines);
+                                if (count == 0) TKernel.Run<TKE, NoPrefetch>(kc, aPanel, lda, bPanel, ldb, cTile, ldc, biasRow, first, last, null, 0);
+                                else TKernel.Run<TKE, LinePrefetch>(kc, aPanel, lda, bPanel, ldb, cTile, ldc, biasRow, first, last, lines, count);
+                            }
                             else
                                 EdgeTile<TKE>(kc, aPanel, lda, bPanel, ldb, cTile, ldc, biasRow, first, last, mr, nr, tile, tileBias);
                         }
@@ -263,7 +291,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             biasArg = tileBias;
         }
         if (nr <= NR / 2) TKernel.RunHalf<TKE>(kc, aPanel, lda, bPanel, ldb, tile, NR, biasArg, first, last);
-        else TKernel.Run<TKE>(kc, aPanel, lda, bPanel, ldb, tile, NR, biasArg, first, last);
+        else TKernel.Run<TKE, NoPrefetch>(kc, aPanel, lda, bPanel, ldb, tile, NR, biasArg, first, last, null, 0);
         for (int r = 0; r < mr; r++)
             Unsafe.CopyBlockUnaligned(cTile + (nint)r * ldc, tile + r * NR, (uint)(nr * sizeof(T)));
     }

@@ -26,8 +26,16 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
 
     static abstract bool IsSupported { get; }
 
-    static abstract void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
-        where TEpi : struct, IGemmEpilogue;
+    /// <summary>
+    /// Computes the tile; with <see cref="LinePrefetch"/>, meanwhile prefetches the <paramref name="prefetchCount"/>
+    /// cache lines at <paramref name="prefetch"/>, one every second k step (the next gathered block the driver will
+    /// pack), so that reading it from memory overlaps this tile's arithmetic. Prefetching never changes the result;
+    /// with <see cref="NoPrefetch"/> the loop has no trace of it.
+    /// </summary>
+    static abstract void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount)
+        where TEpi : struct, IGemmEpilogue
+        where TPrefetch : struct, IGemmPrefetch;
 
     /// <summary>
     /// The same contract for an MR×(NR/2) tile: reads only the first NR/2 columns of each B row
@@ -35,6 +43,23 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
     /// </summary>
     static abstract void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue;
+}
+
+/// <summary>Whether a microkernel prefetches the lines it is given; a constant per struct, so the JIT drops the check when not.</summary>
+internal interface IGemmPrefetch
+{
+    /// <summary>The microkernel prefetches its lines.</summary>
+    static abstract bool Enabled { get; }
+}
+
+internal readonly struct NoPrefetch : IGemmPrefetch
+{
+    public static bool Enabled => false;
+}
+
+internal readonly struct LinePrefetch : IGemmPrefetch
+{
+    public static bool Enabled => true;
 }
 
 /// <summary>What a microkernel does at its store; constants per struct, so the JIT drops the unused branches.</summary>
@@ -86,8 +111,10 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount)
         where TEpi : struct, IGemmEpilogue
+        where TPrefetch : struct, IGemmPrefetch
     {
         int w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default;
@@ -100,6 +127,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         Vector512<T> c70 = default, c71 = default;
         Vector512<T> c80 = default, c81 = default;
         Vector512<T> c90 = default, c91 = default;
+        byte** prefetchEnd = prefetch + prefetchCount;
         for (int p = 0; p < kc; p++)
         {
             Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + w);
@@ -116,6 +144,8 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
             ar = Vector512.Create(a[9]); c90 = MulAdd(ar, b0, c90); c91 = MulAdd(ar, b1, c91);
             a += lda;
             b += ldb;
+            // Sse.IsSupported is a JIT-time constant: no prefetch instruction off x86.
+            if (TPrefetch.Enabled && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -216,8 +246,10 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount)
         where TEpi : struct, IGemmEpilogue
+        where TPrefetch : struct, IGemmPrefetch
     {
         int w = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default;
@@ -226,6 +258,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
         Vector256<T> c30 = default, c31 = default;
         Vector256<T> c40 = default, c41 = default;
         Vector256<T> c50 = default, c51 = default;
+        byte** prefetchEnd = prefetch + prefetchCount;
         for (int p = 0; p < kc; p++)
         {
             Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + w);
@@ -238,6 +271,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
             ar = Vector256.Create(a[5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
             a += lda;
             b += ldb;
+            if (TPrefetch.Enabled && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -323,14 +357,17 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
     public static bool IsSupported => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
+    public static void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount)
         where TEpi : struct, IGemmEpilogue
+        where TPrefetch : struct, IGemmPrefetch
     {
         int w = Vector128<T>.Count;
         Vector128<T> c00 = default, c01 = default;
         Vector128<T> c10 = default, c11 = default;
         Vector128<T> c20 = default, c21 = default;
         Vector128<T> c30 = default, c31 = default;
+        byte** prefetchEnd = prefetch + prefetchCount;
         for (int p = 0; p < kc; p++)
         {
             Vector128<T> b0 = Vector128.Load(b), b1 = Vector128.Load(b + w);
@@ -341,6 +378,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
             ar = Vector128.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
             a += lda;
             b += ldb;
+            if (TPrefetch.Enabled && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;

@@ -50,6 +50,23 @@ public class GemmGatheredTests
     }
 
     [Fact]
+    public void ProductsOverSeveralBlocksPrefetchTheNextOneWithoutChangingC()
+    {
+        // Several row blocks and K blocks of a gathered A (the microkernels prefetch the next A block), and, computed
+        // transposed, several column blocks and K blocks of a gathered B: the prefetched lines never change a sum.
+        ThreadCounts.ForEach(_ =>
+        {
+            foreach (var path in Paths)
+            {
+                CheckBitwise<float>(new GemmCase(700, 64, 600, false, false, GemmEpilogue.BiasRelu, 21), 300, path);
+                CheckBitwise<double>(new GemmCase(700, 64, 600, false, false, GemmEpilogue.Bias, 22), 300, path);
+                CheckBitwise<float>(new GemmCase(1300, 50, 600, false, false, GemmEpilogue.BiasRelu, 23), 300, path);
+                CheckBitwise<double>(new GemmCase(1300, 50, 600, false, false, GemmEpilogue.None, 24), 300, path);
+            }
+        });
+    }
+
+    [Fact]
     public void RefusesARowOutsideTheSource()
     {
         var a = new float[10 * 4];
