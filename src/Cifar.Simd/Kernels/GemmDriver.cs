@@ -183,9 +183,10 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         // such as W1ᵀ in X·W1 computed transposed, is read in place instead of packed by every thread.
         bool directA = g.TransposeA && aRows == null && ReadsInPlace(j1 - j0, m);
 
-        // A minibatch gathered from a large training set comes from memory, not cache. Its transposing packs (8 rows
-        // at a time) wait on it; so while the microkernels work on one block, they prefetch the next block's lines.
-        bool prefetchB = bRows != null && g.TransposeB && shared == null, prefetchA = aRows != null && !g.TransposeA;
+        // A minibatch gathered from a large training set comes from memory, not cache, and the B pack of a product
+        // computed transposed (8 rows at a time) waits on it: so while the microkernels work on one block, they
+        // prefetch the next block's lines. (Doing the same for a gathered A measured no faster, and slower on AVX2.)
+        bool prefetchB = bRows != null && g.TransposeB && shared == null;
         Prefetches prefetches = default;
 
         for (int jc = j0; jc < j1; jc += ncStep)
@@ -217,16 +218,6 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                     if (!g.TransposeA) PackA(a, aRows, k, pc, kc, ic, mc, ap, MR);
                     else if (!directA) PackRowSegments(a, aRows, m, pc, kc, ic, mc, ap, MR);
                     else if (mcFull < mc) PackRowSegments(a, null, m, pc, kc, ic + mcFull, mc - mcFull, ap + (nint)mcFull * kc, MR); // only the padded edge panel
-
-                    if (prefetchA)
-                    {
-                        // The next A block: the next rows of this K block, else the next K block's first rows, else the next columns'.
-                        int icNext = ic + mc, pcNext = pc, jcNext = jc;
-                        if (icNext >= i1) { icNext = i0; pcNext = pc + kc; }
-                        if (pcNext >= kEnd) { pcNext = kBegin; jcNext = jc + ncStep; }
-                        prefetches = jcNext >= j1 ? default : Prefetches.Of((byte*)a, aRows, k * sizeof(T), icNext, Math.Min(bl.MC, i1 - icNext),
-                            pcNext * sizeof(T), Math.Min(kcMax, kEnd - pcNext) * sizeof(T), (mcFull / MR) * (ncFull / NR), kc);
-                    }
 
                     for (int jr = 0; jr < nc; jr += NR)
                     {

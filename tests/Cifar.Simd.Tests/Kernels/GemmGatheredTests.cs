@@ -52,8 +52,8 @@ public class GemmGatheredTests
     [Fact]
     public void ProductsOverSeveralBlocksPrefetchTheNextOneWithoutChangingC()
     {
-        // Several row blocks and K blocks of a gathered A (the microkernels prefetch the next A block), and, computed
-        // transposed, several column blocks and K blocks of a gathered B: the prefetched lines never change a sum.
+        // Computed transposed, several column blocks and K blocks of a gathered B, whose next block the microkernels
+        // prefetch: the prefetched lines never change a sum. (And several row and K blocks of a gathered A, not transposed.)
         ThreadCounts.ForEach(_ =>
         {
             foreach (var path in Paths)
