@@ -185,7 +185,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
 
         // A minibatch gathered from a large training set comes from memory, not cache, and the B pack of a product
         // computed transposed (8 rows at a time) waits on it: so while the microkernels work on one block, they
-        // prefetch the next block's lines. (Doing the same for a gathered A measured no faster, and slower on AVX2.)
+        // prefetch the next block's lines. (Doing the same for a gathered A measured no faster.)
         bool prefetchB = bRows != null && g.TransposeB && shared == null;
         Prefetches prefetches = default;
 
