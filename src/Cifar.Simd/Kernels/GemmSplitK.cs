@@ -134,12 +134,21 @@ public static partial class Gemm
             }
             return;
         }
+        // The partials are Cᵀ: add them in their own (contiguous) layout, then write the sum out transposed with the
+        // epilogue, 8×8 at a time, as a transposed product's last step does. Each part owns columns [r0, r1) of the sum.
         nint ldp = job.First.Ldc;
+        int wt = Vector<T>.Count;
         for (int j = 0; j < n; j++)
         {
             T* x0 = p0 + j * ldp, x1 = p1 + j * ldp;
-            for (int i = r0; i < r1; i++) c[(nint)i * n + j] = Finish(x0[i] + x1[i], bias, j, relu);
+            int i = r0;
+            for (; i <= r1 - wt; i += wt) (Vector.Load(x0 + i) + Vector.Load(x1 + i)).Store(x0 + i);
+            for (; i < r1; i++) x0[i] += x1[i];
         }
+        var sum = new GemmArgs { C = p0, Final = c, Bias = bias, M = n, N = job.Rows, Ldc = (int)ldp };
+        if (bias == null) GemmTransposeOut.Region<T, NoEpilogue>(sum, 0, n, r0, r1);
+        else if (relu) GemmTransposeOut.Region<T, BiasReluEpilogue>(sum, 0, n, r0, r1);
+        else GemmTransposeOut.Region<T, BiasEpilogue>(sum, 0, n, r0, r1);
     }
 
     // The same operations, in the same order, as the vector lanes: (first + second) + bias, then ReLU (NaN stays NaN).

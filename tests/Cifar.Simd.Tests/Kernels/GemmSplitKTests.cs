@@ -98,6 +98,25 @@ public class GemmSplitKTests
     }
 
     [Fact]
+    public void NaNPropagatesThroughTheReluOfATransposedCombine()
+    {
+        // N = 50 runs transposed: the two partials are Cᵀ, summed and written out 8×8 with bias and ReLU.
+        const int m = 200, n = 50, k = 64;
+        var rng = new System.Random(5);
+        float[] a = GemmTestData.Random<float>(rng, m * k), b = GemmTestData.Random<float>(rng, k * n), bias = GemmTestData.Random<float>(rng, n);
+        a[3 * k + 40] = float.NaN; // in the second K segment only
+        var scratch = new float[Gemm.SplitKScratchLength<float>(m, n)];
+        foreach (SimdPath path in Paths)
+        {
+            var c = new float[m * n];
+            ThreadCounts.ForEach(_ => Gemm.MultiplySplitK<float>(path, m, n, k, a, [], b, c, GemmEpilogue.BiasRelu, bias, scratch));
+            for (int j = 0; j < n; j++)
+                Assert.True(float.IsNaN(c[3 * n + j]), $"{path}: C[3,{j}] = {c[3 * n + j]}, expected NaN.");
+            Assert.All(c.Where((_, i) => i / n != 3), v => Assert.True(v >= 0, $"{path}: {v} is not ReLU's output."));
+        }
+    }
+
+    [Fact]
     public void BadArgumentsAreNamed()
     {
         var scratch = new float[Gemm.SplitKScratchLength<float>(4, 10)];
