@@ -109,7 +109,8 @@ public static partial class Gemm
         }
     }
 
-    // Rows [r0, r1) of C = epilogue(first + second), from partials laid out as C (row stride N) or as Cᵀ (row stride ldp).
+    // Rows [r0, r1) of C = epilogue(first + second), from partials laid out as C (row stride N) or as Cᵀ (row stride ldp;
+    // the second is then added into the first in place).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Combine<T>(in SplitKProduct job, int r0, int r1) where T : unmanaged, IFloatingPointIeee754<T>
     {
