@@ -227,11 +227,21 @@ public static partial class Gemm
             var transposed = Transposed<T>(args);
             args = transposed with { C = PackBuffers<T>.TransposedC(transposed.M * transposed.Ldc), Final = args.C, Bias = args.Bias };
         }
+        Execute<T, TKernel, TEpi>(ref args);
+    }
+
+    // Runs the product args describes (already in the formulation it is computed in) on the worker pool, or on this thread.
+    private static unsafe void Execute<T, TKernel, TEpi>(ref GemmArgs args)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TKernel : struct, IMicroKernel<T>
+        where TEpi : struct, IGemmEpilogue
+    {
+        bool prepacked = args.SharedB != null;
         // Split the longer side of C; every part owns whole tiles and the full K loop. But when a transposed A
         // is read in place (W1ᵀ of X·W1 computed transposed) and B must be packed, split the columns: each part
         // then packs only its own columns of B, where a row split would pack all of B, or share it across cores.
-        // A prepacked B is laid out in whole NR panels, so its parts split the rows.
-        args.SplitRows = prepacked || (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
+        // A prepacked B splits either way: its column parts start on whole NR panels.
+        args.SplitRows = (args.M + TKernel.MR - 1) / TKernel.MR >= (args.N + TKernel.NR - 1) / TKernel.NR;
         if (!prepacked && args.SplitRows && args.TransposeA && args.ARows == null && GemmDriver<T, TKernel, TEpi>.ReadsInPlace(args.N, args.M)
             && (args.TransposeB || args.BRows != null))
             args.SplitRows = false;

@@ -26,6 +26,13 @@ internal unsafe struct GemmArgs
     /// only by a caller's <see cref="PackedB{T}"/>; otherwise the parallel run sets it when its parts share B.
     /// </summary>
     public void* SharedB;
+    /// <summary>
+    /// Null, or where the pack of a B stored N×K (rows gathered or not) also copies the stored rows it reads, laid
+    /// out as the shared packed B of a later product whose op(B) is that stored N×K matrix untransposed (K' = N rows,
+    /// N' = K columns; see <c>SharedB</c>): the first layer's X[idx]ᵀ·dH, computed transposed, then reads the
+    /// minibatch that its forward product X[idx]·W1 already gathered.
+    /// </summary>
+    public void* RowsOut;
     public int M, N, K;
     /// <summary>
     /// The reduction runs over op(A)'s columns [KBegin, KEnd) only (KEnd = 0 means K): a K segment whose
@@ -112,7 +119,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             int pc = u / panels * kcb, jc = u % panels * NR;
             int kc = Math.Min(kcb, k - pc), nc = Math.Min(NR, n - jc);
             T* dst = shared + (nint)pc * nPad + (nint)jc * kc;
-            if (g.TransposeB) PackBTransposed(b, g.BRows, k, pc, kc, jc, nc, dst, NR);
+            if (g.TransposeB) PackBTransposed(b, g.BRows, k, pc, kc, jc, nc, dst, NR, null, 0);
             else PackRowSegments(b, g.BRows, n, pc, kc, jc, nc, dst, NR);
         }
     }
@@ -124,9 +131,10 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     /// panels, so that a column split of 200 columns into two parts is 96 + 104 rather than 128 + 72.
     /// </summary>
     public static int Units(in GemmArgs g) =>
-        g.SplitRows ? (g.M + TKernel.MR - 1) / TKernel.MR : (g.N + HalfNR - 1) / HalfNR;
+        g.SplitRows ? (g.M + TKernel.MR - 1) / TKernel.MR : (g.N + ColumnUnit(g) - 1) / ColumnUnit(g);
 
-    private static int HalfNR => TKernel.NR / 2;
+    // A caller's packed B (the only SharedB a column split sees) is laid out in whole NR panels: its parts start on one.
+    private static int ColumnUnit(in GemmArgs g) => g.SharedB != null ? TKernel.NR : TKernel.NR / 2;
 
     /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/>: a contiguous run of whole units.</summary>
     public static void RunPart(in GemmArgs g, int part, int parts)
@@ -137,7 +145,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             long units = Units(g);
             int u0 = (int)(units * part / parts), u1 = (int)(units * (part + 1) / parts);
             if (g.SplitRows) { i0 = u0 * TKernel.MR; i1 = Math.Min(g.M, u1 * TKernel.MR); }
-            else { j0 = u0 * HalfNR; j1 = Math.Min(g.N, u1 * HalfNR); }
+            else { j0 = u0 * ColumnUnit(g); j1 = Math.Min(g.N, u1 * ColumnUnit(g)); }
         }
         if (i0 >= i1 || j0 >= j1) return;
         if (g.Final == null)
@@ -198,7 +206,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                 int kc = Math.Min(kcMax, kEnd - pc);
                 bool first = pc == kBegin, last = pc + kc == kEnd;
                 if (shared != null) bp = shared + (nint)pc * nPad + (nint)jc * kc;
-                else if (g.TransposeB) PackBTransposed(b, bRows, k, pc, kc, jc, nc, bp, NR);
+                else if (g.TransposeB) PackBTransposed(b, bRows, k, pc, kc, jc, nc, bp, NR, (T*)g.RowsOut, n);
                 else if (!directB) PackRowSegments(b, bRows, n, pc, kc, jc, nc, bp, NR);
                 else if (ncFull < nc) PackRowSegments(b, null, n, pc, kc, jc + ncFull, nc - ncFull, bp + (nint)ncFull * kc, NR); // only the padded edge panel
 
@@ -287,9 +295,13 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             Unsafe.CopyBlockUnaligned(cTile + (nint)r * ldc, tile + r * NR, (uint)(nr * sizeof(T)));
     }
 
-    /// <summary>Packs op(B)[pc.., jc..] where B is stored N×K (op(B)[p, j] = stored row j, element p; rows optionally gathered).</summary>
+    /// <summary>
+    /// Packs op(B)[pc.., jc..] where B is stored N×K (op(B)[p, j] = stored row j, element p; rows optionally gathered),
+    /// and copies each stored row's segment to <paramref name="rowsOut"/> too when it is not null (see <c>GemmArgs.RowsOut</c>;
+    /// <paramref name="n"/> is the stored B's row count), while the segment is still in L1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackBTransposed(T* b, int* rows, int k, int pc, int kc, int jc, int nc, T* dst, int NR)
+    private static void PackBTransposed(T* b, int* rows, int k, int pc, int kc, int jc, int nc, T* dst, int NR, T* rowsOut, int n)
     {
         for (int jp = 0; jp < nc; jp += NR)
         {
@@ -300,14 +312,55 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             if (typeof(T) == typeof(float) && NR % 8 == 0)
             {
                 for (; jj + 8 <= nr; jj += 8)
+                {
                     PackRows8(b, rows, jc + jp + jj, k, pc, kc, panel + jj, NR);
+                    if (rowsOut == null) continue;
+                    for (int r = jc + jp + jj; r < jc + jp + jj + 8; r++)
+                        CopyRowOut(RowOf(b, rows, r, k) + pc, r, pc, kc, rowsOut, n, k);
+                }
             }
             for (; jj < nr; jj++)
             {
                 T* src = RowOf(b, rows, jc + jp + jj, k) + pc;
                 T* d = panel + jj;
                 for (int p = 0; p < kc; p++) d[p * NR] = src[p];
+                if (rowsOut != null) CopyRowOut(src, jc + jp + jj, pc, kc, rowsOut, n, k);
             }
+        }
+    }
+
+    /// <summary>
+    /// Copies elements [pc, pc + kc) of stored row <paramref name="r"/> (at <paramref name="src"/>) of an n×k matrix into
+    /// its packed-B layout at <paramref name="rowsOut"/>: op(B) = the n×k matrix, K blocks of <c>KBlock(n)</c> rows, NR panels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRowOut(T* src, int r, int pc, int kc, T* rowsOut, int n, int k)
+    {
+        int NR = TKernel.NR;
+        int kcb = Blocking.KBlock(n), pcb = r / kcb * kcb, kcx = Math.Min(kcb, n - pcb);
+        T* row = rowsOut + (nint)pcb * RoundUp(k, NR) + (nint)(r - pcb) * NR;
+        for (int f = pc, end = pc + kc; f < end;)
+        {
+            int j = f % NR, piece = Math.Min(NR - j, end - f);
+            GemmPack.CopyShort((byte*)(row + (nint)(f - j) * kcx + j), (byte*)(src + (f - pc)), piece * sizeof(T));
+            f += piece;
+        }
+    }
+
+    /// <summary>
+    /// Zeroes the padded columns of the last NR panel of every K block of an n×k matrix's packed-B layout at
+    /// <paramref name="rowsOut"/>, which <see cref="CopyRowOut"/> never writes.
+    /// </summary>
+    public static void ClearRowsOutPadding(T* rowsOut, int n, int k)
+    {
+        int NR = TKernel.NR, kPad = RoundUp(k, NR);
+        if (kPad == k) return;
+        int kcb = Blocking.KBlock(n);
+        for (int pcb = 0; pcb < n; pcb += kcb)
+        {
+            int kcx = Math.Min(kcb, n - pcb);
+            T* panel = rowsOut + (nint)pcb * kPad + (nint)(kPad - NR) * kcx;
+            for (int p = 0; p < kcx; p++) new Span<T>(panel + (nint)p * NR + (k - (kPad - NR)), kPad - k).Clear();
         }
     }
 

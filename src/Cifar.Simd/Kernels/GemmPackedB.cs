@@ -34,6 +34,13 @@ internal sealed unsafe class PackedB<T> where T : unmanaged, IFloatingPointIeee7
         N = n;
         K = k;
     }
+
+    /// <summary>Marks the buffer as holding no packing, so no product reads what an earlier call left in it.</summary>
+    internal void Forget()
+    {
+        N = 0;
+        K = 0;
+    }
 }
 
 public static partial class Gemm
@@ -116,5 +123,45 @@ public static partial class Gemm
             ThrowHelper.Argument($"The packed B is {packedB.K}×{packedB.N}, but the product needs op(B) {k}×{n}.", nameof(packedB));
         Validate(m, n, k, a.Length, int.MaxValue, c.Length, epilogue, bias.Length);
         Core(packedB.Path, false, false, m, n, k, a, default, default, c, epilogue, bias, packedB);
+    }
+
+    /// <summary>
+    /// <c>C (M×N) = Aᵀ·B</c>, where A (K×M, stored row-major) is what <paramref name="packedA"/> holds packed as a B
+    /// operand — the rows a split-K product copied there while packing them (<see cref="MultiplySplitK{T}(int, int, int, ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, Span{T}, GemmEpilogue, ReadOnlySpan{T}, Span{T}, PackedB{T})"/>).
+    /// Computed as Cᵀ = Bᵀ·A, on the path A was packed for; C is bitwise what
+    /// <see cref="MultiplyGathered{T}(bool, bool, int, int, int, ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, Span{T}, GemmEpilogue, ReadOnlySpan{T})"/>
+    /// with <c>transposeA</c> gives for the same rows whenever that product is computed transposed too. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">The packed A is not K×M, a span is too short, or C (M×N) is too large to compute transposed.</exception>
+    internal static unsafe void MultiplyTransposedPacked<T>(int m, int n, int k, PackedB<T> packedA, ReadOnlySpan<T> b, Span<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (packedA.N != m || packedA.K != k)
+            ThrowHelper.Argument($"The packed A is {packedA.K}×{packedA.N}, but the product needs A {k}×{m}.", nameof(packedA));
+        Validate(m, n, k, int.MaxValue, b.Length, c.Length, GemmEpilogue.None, 0);
+        if ((long)m * n > TransposedCLimit)
+            ThrowHelper.Argument($"An {m}×{n} C is larger than the {TransposedCLimit} elements a product computed transposed may have.", nameof(c));
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            c[..(m * n)].Clear();
+            return;
+        }
+        fixed (T* pb = &MemoryMarshal.GetReference(b))
+        fixed (T* pc = &MemoryMarshal.GetReference(c))
+        {
+            // Cᵀ (N×M) = Bᵀ·A: B (K×N) is the transposed A of that product, read in place; A is its packed B.
+            var args = new GemmArgs
+            {
+                A = pb, TransposeA = true, SharedB = packedA.Pointer, M = n, N = m, K = k, Ldc = RoundUpToLine<T>(m), Final = pc,
+            };
+            args.C = PackBuffers<T>.TransposedC(n * args.Ldc);
+            switch (packedA.Path)
+            {
+                case SimdPath.Avx512: Execute<T, Avx512Kernel<T>, NoEpilogue>(ref args); break;
+                case SimdPath.Avx2: Execute<T, Avx2Kernel<T>, NoEpilogue>(ref args); break;
+                default: Execute<T, PortableKernel<T>, NoEpilogue>(ref args); break;
+            }
+        }
     }
 }

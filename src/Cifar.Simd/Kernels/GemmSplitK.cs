@@ -6,7 +6,7 @@ namespace Cifar.Simd.Kernels;
 
 public static partial class Gemm
 {
-    /// <summary>Elements of the scratch <see cref="MultiplySplitK{T}(int, int, int, ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, Span{T}, GemmEpilogue, ReadOnlySpan{T}, Span{T})"/> needs for an M×N product.</summary>
+    /// <summary>Elements of the scratch <see cref="MultiplySplitK{T}(int, int, int, ReadOnlySpan{T}, ReadOnlySpan{int}, ReadOnlySpan{T}, Span{T}, GemmEpilogue, ReadOnlySpan{T}, Span{T}, PackedB{T})"/> needs for an M×N product.</summary>
     internal static int SplitKScratchLength<T>(int m, int n) where T : unmanaged =>
         checked(2 * n * RoundUpToLine<T>(m));
 
@@ -20,16 +20,22 @@ public static partial class Gemm
     /// it differs from that single-sum product in the last bits. <paramref name="scratch"/> holds the two partial
     /// products (<see cref="SplitKScratchLength{T}(int, int)"/> elements). Allocates nothing.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="rowsOut"/>, the product also leaves A (M×K, its rows gathered) packed there as the A of
+    /// <see cref="MultiplyTransposedPacked{T}"/> — the weight gradient Aᵀ·dC of the same layer — whenever both products are
+    /// computed transposed on this path (the packing that transposes A's rows for this product copies them there while they
+    /// are in L1), and returns true; otherwise it returns false and <paramref name="rowsOut"/> holds nothing.
+    /// </remarks>
     /// <exception cref="ArgumentException">
     /// A dimension is negative, a span is too short, a row index is out of range, the epilogue accumulates, or the bias is missing or too short.
     /// </exception>
-    internal static void MultiplySplitK<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b, Span<T> c,
-        GemmEpilogue epilogue, ReadOnlySpan<T> bias, Span<T> scratch)
-        where T : unmanaged, IFloatingPointIeee754<T> => MultiplySplitK(Path, m, n, k, a, aRows, b, c, epilogue, bias, scratch);
+    internal static bool MultiplySplitK<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b, Span<T> c,
+        GemmEpilogue epilogue, ReadOnlySpan<T> bias, Span<T> scratch, PackedB<T>? rowsOut = null)
+        where T : unmanaged, IFloatingPointIeee754<T> => MultiplySplitK(Path, m, n, k, a, aRows, b, c, epilogue, bias, scratch, rowsOut);
 
     /// <summary>The split-K product on a chosen path, so one test run can check every path the CPU has.</summary>
-    internal static unsafe void MultiplySplitK<T>(SimdPath path, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> aRows,
-        ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias, Span<T> scratch)
+    internal static unsafe bool MultiplySplitK<T>(SimdPath path, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> aRows,
+        ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias, Span<T> scratch, PackedB<T>? rowsOut = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
@@ -39,24 +45,25 @@ public static partial class Gemm
         if (epilogue == GemmEpilogue.Accumulate)
             ThrowHelper.Argument("A split-K product overwrites C; the Accumulate epilogue is not supported.", nameof(epilogue));
         SimdPaths.ThrowIfUnsupported(path);
-        if (m == 0 || n == 0) return;
+        rowsOut?.Forget();
+        if (m == 0 || n == 0) return false;
         if (k < 2)
         {
             // One K segment would be empty: the plain product is the same sum.
             Core(path, false, false, m, n, k, a, aRows, b, c, epilogue, bias, null);
-            return;
+            return false;
         }
         ThrowHelper.CheckLength(scratch.Length, SplitKScratchLength<T>(m, n), nameof(scratch), $"two partial {m}×{n} products");
-        switch (path)
+        return path switch
         {
-            case SimdPath.Avx512: SplitK<T, Avx512Kernel<T>>(m, n, k, a, aRows, b, c, epilogue, bias, scratch); break;
-            case SimdPath.Avx2: SplitK<T, Avx2Kernel<T>>(m, n, k, a, aRows, b, c, epilogue, bias, scratch); break;
-            default: SplitK<T, PortableKernel<T>>(m, n, k, a, aRows, b, c, epilogue, bias, scratch); break;
-        }
+            SimdPath.Avx512 => SplitK<T, Avx512Kernel<T>>(path, m, n, k, a, aRows, b, c, epilogue, bias, scratch, rowsOut),
+            SimdPath.Avx2 => SplitK<T, Avx2Kernel<T>>(path, m, n, k, a, aRows, b, c, epilogue, bias, scratch, rowsOut),
+            _ => SplitK<T, PortableKernel<T>>(path, m, n, k, a, aRows, b, c, epilogue, bias, scratch, rowsOut),
+        };
     }
 
-    private static unsafe void SplitK<T, TKernel>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> aRows, ReadOnlySpan<T> b,
-        Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias, Span<T> scratch)
+    private static unsafe bool SplitK<T, TKernel>(SimdPath path, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> aRows,
+        ReadOnlySpan<T> b, Span<T> c, GemmEpilogue epilogue, ReadOnlySpan<T> bias, Span<T> scratch, PackedB<T>? rowsOut)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TKernel : struct, IMicroKernel<T>
     {
@@ -64,6 +71,16 @@ public static partial class Gemm
         // the boundary depends only on K, never on the thread count.
         int split = Math.Max(1, k / 2 / 16 * 16);
         bool transposed = ComputeTransposed(m, n, k, TKernel.MR, TKernel.NR);
+        // The rows are copied where this product packs them as a transposed B, for a weight gradient computed transposed too;
+        // not for a large batch, whose copy would outgrow what it saves (the same 16 MiB bound as a shared packed B).
+        bool packRows = rowsOut != null && transposed && ComputeTransposed(k, n, m, TKernel.MR, TKernel.NR)
+            && (long)m * ((k + TKernel.NR - 1) / TKernel.NR * TKernel.NR) <= SharedBLimit;
+        if (packRows)
+        {
+            var layout = new GemmArgs { N = k, K = m };
+            rowsOut!.Prepare(path, k, m, GemmDriver<T, TKernel, NoEpilogue>.SharedBLength(layout));
+            GemmDriver<T, TKernel, NoEpilogue>.ClearRowsOutPadding(rowsOut.Pointer, m, k);
+        }
         fixed (T* pa = &MemoryMarshal.GetReference(a))
         fixed (int* prows = &MemoryMarshal.GetReference(aRows))
         fixed (T* pb = &MemoryMarshal.GetReference(b))
@@ -74,7 +91,7 @@ public static partial class Gemm
             int* rows = aRows.IsEmpty ? null : prows;
             // Each segment's partial product: C itself laid out, or its transpose when that pads less (N = 50 or 100 hidden units).
             var plain = new GemmArgs { A = pa, ARows = rows, B = pb, M = m, N = n, K = k, Ldc = n };
-            GemmArgs segment = transposed ? Transposed<T>(plain) : plain;
+            GemmArgs segment = transposed ? Transposed<T>(plain) with { RowsOut = packRows ? rowsOut!.Pointer : null } : plain;
             int half = n * RoundUpToLine<T>(m);
             var product = new SplitKProduct
             {
@@ -107,6 +124,7 @@ public static partial class Gemm
                 product.Combine(in product, 0, m);
             }
         }
+        return packRows;
     }
 
     // Rows [r0, r1) of C = epilogue(first + second), from partials laid out as C (row stride N) or as Cᵀ (row stride ldp;
