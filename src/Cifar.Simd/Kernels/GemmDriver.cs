@@ -74,16 +74,23 @@ internal readonly record struct GemmBlocking(int MR, int NR, int KC, int MC, int
     private static int RoundDown(int x, int multiple) => x / multiple * multiple;
 
     /// <summary>
-    /// The K block length for a reduction of <paramref name="k"/>: K is cut into equal blocks of at most
+    /// The K block length for a reduction of <paramref name="k"/>: K is cut into near-equal blocks of at most
     /// 1.25·KC, so a K just above KC (a batch of 200 against KC = 192) stays one block instead of leaving
-    /// a thin last block that pays a full C-tile reload for a few steps.
+    /// a thin last block that pays a full C-tile reload for a few steps. Where there are several, the length is
+    /// rounded up to 16 elements (the last block is shorter): every block of a row then starts on a cache line,
+    /// so packing a row's segment reads no line twice, and on an 8-element boundary, where the transposing pack
+    /// can also store its rows untransposed 8 at a time (<c>GemmArgs.RowsOut</c>).
     /// </summary>
     public int KBlock(int k)
     {
         int longest = KC + KC / 4;
         int blocks = Math.Max(1, (k + longest - 1) / longest);
-        return (k + blocks - 1) / blocks;
+        if (blocks == 1) return k;
+        // (blocks − 1) rounded blocks stay under K: blocks − 1 blocks of `longest` already do.
+        return Math.Min(RoundDown(longest, 16), RoundUp16((k + blocks - 1) / blocks));
     }
+
+    private static int RoundUp16(int x) => (x + 15) / 16 * 16;
 }
 
 /// <summary>The BLIS five loops around packing and one microkernel, for one rectangle of C.</summary>
@@ -313,10 +320,13 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             {
                 for (; jj + 8 <= nr; jj += 8)
                 {
-                    PackRows8(b, rows, jc + jp + jj, k, pc, kc, panel + jj, NR);
-                    if (rowsOut == null) continue;
-                    for (int r = jc + jp + jj; r < jc + jp + jj + 8; r++)
-                        CopyRowOut(RowOf(b, rows, r, k) + pc, r, pc, kc, rowsOut, n, k);
+                    int r0 = jc + jp + jj;
+                    if (rowsOut == null) PackRows8(b, rows, r0, k, pc, kc, panel + jj, NR);
+                    else if (!PackRows8AndCopy(b, rows, r0, k, pc, kc, panel + jj, NR, rowsOut, n))
+                    {
+                        PackRows8(b, rows, r0, k, pc, kc, panel + jj, NR);
+                        for (int r = r0; r < r0 + 8; r++) CopyRowOut(RowOf(b, rows, r, k) + pc, r, pc, kc, rowsOut, n, k);
+                    }
                 }
             }
             for (; jj < nr; jj++)
@@ -327,6 +337,29 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                 if (rowsOut != null) CopyRowOut(src, jc + jp + jj, pc, kc, rowsOut, n, k);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="PackRows8"/> of stored rows r0..r0+7 of B (n×k) that also stores each row into its packed-B layout at
+    /// <paramref name="rowsOut"/> (see <see cref="CopyRowOut"/>) from the same loads; false, having done nothing, where the
+    /// 8-element stores would straddle panels (pc not a multiple of 8) or the rows lie in two K blocks of that layout.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PackRows8AndCopy(T* b, int* rows, int r0, int k, int pc, int kc, T* dst, int NR, T* rowsOut, int n)
+    {
+        int kcb = Blocking.KBlock(n), pcb = r0 / kcb * kcb;
+        if (pc % 8 != 0 || (r0 + 7) / kcb != r0 / kcb) return false;
+        int kcx = Math.Min(kcb, n - pcb);
+        T* row = rowsOut + (nint)pcb * RoundUp(k, NR) + (nint)(r0 - pcb) * NR;
+        float** copies = stackalloc float*[8];
+        for (int i = 0; i < 8; i++) copies[i] = (float*)(row + (nint)i * NR);
+        GemmPack.PackRows8Float(
+            (float*)(RowOf(b, rows, r0, k) + pc), (float*)(RowOf(b, rows, r0 + 1, k) + pc),
+            (float*)(RowOf(b, rows, r0 + 2, k) + pc), (float*)(RowOf(b, rows, r0 + 3, k) + pc),
+            (float*)(RowOf(b, rows, r0 + 4, k) + pc), (float*)(RowOf(b, rows, r0 + 5, k) + pc),
+            (float*)(RowOf(b, rows, r0 + 6, k) + pc), (float*)(RowOf(b, rows, r0 + 7, k) + pc),
+            kc, (float*)dst, NR, copies, pc, BitOperations.Log2((uint)NR), (nint)NR * kcx);
+        return true;
     }
 
     /// <summary>

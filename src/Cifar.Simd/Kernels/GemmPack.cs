@@ -17,11 +17,18 @@ internal static unsafe class GemmPack
     public static void PackRows8Float(float* src, nint lda, int kc, float* dst, nint ldd) =>
         PackRows8Float(src, src + lda, src + 2 * lda, src + 3 * lda, src + 4 * lda, src + 5 * lda, src + 6 * lda, src + 7 * lda, kc, dst, ldd);
 
-    /// <summary>The same transpose of eight rows given by their addresses, for rows gathered from anywhere in a matrix.</summary>
+    /// <summary>
+    /// The same transpose of eight rows given by their addresses, for rows gathered from anywhere in a matrix.
+    /// With <paramref name="copies"/> (eight row starts), each row is also stored untransposed, as loaded, into panels
+    /// <c>1 &lt;&lt; <paramref name="panelShift"/></c> elements wide, <paramref name="panelStride"/> apart: element p of
+    /// row i lands at copies[i] + (f &gt;&gt; panelShift)·panelStride + (f mod width) with f = <paramref name="f0"/> + p
+    /// (f0 and the width multiples of 8, so no 8-element store straddles two panels).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackRows8Float(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, float* s6, float* s7,
-        int kc, float* dst, nint ldd)
+        int kc, float* dst, nint ldd, float** copies = null, int f0 = 0, int panelShift = 0, nint panelStride = 0)
     {
+        int mask = (1 << panelShift) - 1;
         int p = 0;
         if (Avx.IsSupported)
         {
@@ -31,6 +38,15 @@ internal static unsafe class GemmPack
                     r2 = Avx.LoadVector256(s2 + p), r3 = Avx.LoadVector256(s3 + p),
                     r4 = Avx.LoadVector256(s4 + p), r5 = Avx.LoadVector256(s5 + p),
                     r6 = Avx.LoadVector256(s6 + p), r7 = Avx.LoadVector256(s7 + p);
+                if (copies != null)
+                {
+                    int f = f0 + p;
+                    nint off = (f >> panelShift) * panelStride + (f & mask);
+                    Avx.Store(copies[0] + off, r0); Avx.Store(copies[1] + off, r1);
+                    Avx.Store(copies[2] + off, r2); Avx.Store(copies[3] + off, r3);
+                    Avx.Store(copies[4] + off, r4); Avx.Store(copies[5] + off, r5);
+                    Avx.Store(copies[6] + off, r6); Avx.Store(copies[7] + off, r7);
+                }
                 Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1),
                     t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
                     t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5),
@@ -55,12 +71,19 @@ internal static unsafe class GemmPack
             float* d = dst + ldd * p;
             d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p];
             d[4] = s4[p]; d[5] = s5[p]; d[6] = s6[p]; d[7] = s7[p];
+            if (copies != null)
+            {
+                int f = f0 + p;
+                nint off = (f >> panelShift) * panelStride + (f & mask);
+                copies[0][off] = s0[p]; copies[1][off] = s1[p]; copies[2][off] = s2[p]; copies[3][off] = s3[p];
+                copies[4][off] = s4[p]; copies[5][off] = s5[p]; copies[6][off] = s6[p]; copies[7][off] = s7[p];
+            }
         }
     }
 
     /// <summary>
     /// Interleaves two rows into a panel: column p of the pair lands at dst + ldd·p and dst + ldd·p + 1.
-    /// The last two rows of a 10-row A panel, after <see cref="PackRows8Float(float*, float*, float*, float*, float*, float*, float*, float*, int, float*, nint)"/>
+    /// The last two rows of a 10-row A panel, after <see cref="PackRows8Float(float*, float*, float*, float*, float*, float*, float*, float*, int, float*, nint, float**, int, int, nint)"/>
     /// has packed the first eight.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -21,15 +21,19 @@ public class GemmBlockingTests
     [InlineData(192, 192)]
     [InlineData(200, 200)]   // a batch of 200 stays one block
     [InlineData(240, 240)]
-    [InlineData(241, 121)]   // just past 1.25·KC: two equal blocks, not 240 + 1
-    [InlineData(3072, 237)]  // 13 blocks: 12 of 237 and a last of 228
-    [InlineData(1100, 220)]
-    public void KBlocksAreEqualAndAtMostAQuarterLongerThanKc(int k, int expected)
+    [InlineData(241, 128)]   // just past 1.25·KC: two blocks of about half, not 240 + 1
+    [InlineData(3072, 240)]  // 13 blocks: 12 of 240 and a last of 192
+    [InlineData(1536, 224)]  // each half of the first layer's K: 6 of 224 and a last of 192
+    [InlineData(1100, 224)]
+    [InlineData(961, 208)]   // 5 blocks: 4 of 208 and a last of 129
+    public void KBlocksAreNearEqualLineAlignedAndAtMostAQuarterLongerThanKc(int k, int expected)
     {
         var blocking = new GemmBlocking(8, 32, 192, 680, 5440);
         int kc = blocking.KBlock(k);
         Assert.Equal(expected, kc);
         int blocks = (k + kc - 1) / kc;
         Assert.True(kc <= 240 && k - (blocks - 1) * kc > 0 && k - (blocks - 1) * kc <= kc);
+        Assert.True(blocks == 1 || kc % 16 == 0, $"K = {k}: blocks of {kc} do not start on cache lines.");
+        Assert.Equal((k + 239) / 240, blocks);
     }
 }
