@@ -319,7 +319,6 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         int n = x.Rows;
         double iterationsPerEpoch = Math.Max((double)n / batchSize, 1);
         var stats = new TwoLayerTrainStats(new List<double>(numIters), [], []);
-        var batch = Tensor<T>.Uninitialized(batchSize, InputSize);
         var indices = new int[batchSize];
         var labels = new int[batchSize];
         var batchPred = new int[batchSize];
@@ -327,7 +326,6 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         // Score buffers for the epoch checks, so the loop allocates nothing after its first step.
         var batchScores = Tensor<T>.Uninitialized(batchSize, NumClasses);
         var valScores = Tensor<T>.Uninitialized(xVal.Rows, NumClasses);
-        var xm = x.AsMatrix();
         var update = new Optim.Sgd<T>(learningRate);
         ReadOnlySpan<T> xs = x.AsReadOnlySpan();
         // The parameters with the best validation accuracy, restored if training diverges.
@@ -350,8 +348,7 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
             update.Update(Parameters.Values.AsSpan(), Parameters.Gradients.AsReadOnlySpan());
             if (it % iterationsPerEpoch == 0)
             {
-                for (int i = 0; i < batchSize; i++) xm.Row(indices[i]).CopyTo(batch.Row(i));
-                PredictInto(batch, batchScores, batchPred);
+                PredictRows(xs, indices, batchScores.AsSpan(), batchPred);
                 PredictInto(xVal, valScores, valPred);
                 stats.TrainAccHistory.Add(Accuracy(batchPred, labels));
                 double valAcc = Accuracy(valPred, yVal);
@@ -372,6 +369,30 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     {
         Scores(x, scores);
         ArgMax.Rows<T>(scores.AsReadOnlySpan(), x.Rows, NumClasses, predictions);
+    }
+
+    // The predicted class of rows[i] of xs (rows of D) for each i, its rows packed straight from xs like a training step's.
+    private void PredictRows(ReadOnlySpan<T> xs, ReadOnlySpan<int> rows, Span<T> scores, Span<int> predictions)
+    {
+        var p = Parameters;
+        int h = HiddenSize, c = NumClasses;
+        var scratch = _inference.Rent();
+        try
+        {
+            for (int start = 0; start < rows.Length; start += InferenceChunk)
+            {
+                int count = Math.Min(InferenceChunk, rows.Length - start);
+                Span<T> hidden = scratch.Hidden.AsSpan(0, count * h), chunkScores = scores.Slice(start * c, count * c);
+                Gemm.MultiplyGathered(false, false, count, h, InputSize, xs, rows.Slice(start, count), p["W1"].AsReadOnlySpan(), hidden,
+                    GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan());
+                Gemm.Multiply<T>(false, false, count, c, h, hidden, p["W2"].AsReadOnlySpan(), chunkScores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan());
+            }
+        }
+        finally
+        {
+            _inference.Return(scratch);
+        }
+        ArgMax.Rows<T>(scores, rows.Length, c, predictions);
     }
 
     private static double Accuracy(ReadOnlySpan<int> predicted, ReadOnlySpan<int> actual)
