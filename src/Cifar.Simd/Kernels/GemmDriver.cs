@@ -347,18 +347,12 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool PackRows8AndCopy(T* b, int* rows, int r0, int k, int pc, int kc, T* dst, int NR, T* rowsOut, int n)
     {
-        int kcb = Blocking.KBlock(n), pcb = r0 / kcb * kcb;
+        int kcb = Blocking.KBlock(n);
         if (pc % 8 != 0 || (r0 + 7) / kcb != r0 / kcb) return false;
-        int kcx = Math.Min(kcb, n - pcb);
-        T* row = rowsOut + (nint)pcb * RoundUp(k, NR) + (nint)(r0 - pcb) * NR;
+        T* row = RowsOutRow(rowsOut, r0, n, k, out int kcx);
         float** copies = stackalloc float*[8];
         for (int i = 0; i < 8; i++) copies[i] = (float*)(row + (nint)i * NR);
-        GemmPack.PackRows8Float(
-            (float*)(RowOf(b, rows, r0, k) + pc), (float*)(RowOf(b, rows, r0 + 1, k) + pc),
-            (float*)(RowOf(b, rows, r0 + 2, k) + pc), (float*)(RowOf(b, rows, r0 + 3, k) + pc),
-            (float*)(RowOf(b, rows, r0 + 4, k) + pc), (float*)(RowOf(b, rows, r0 + 5, k) + pc),
-            (float*)(RowOf(b, rows, r0 + 6, k) + pc), (float*)(RowOf(b, rows, r0 + 7, k) + pc),
-            kc, (float*)dst, NR, copies, pc, BitOperations.Log2((uint)NR), (nint)NR * kcx);
+        PackRows8(b, rows, r0, k, pc, kc, dst, NR, copies, (nint)NR * kcx);
         return true;
     }
 
@@ -370,14 +364,22 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     private static void CopyRowOut(T* src, int r, int pc, int kc, T* rowsOut, int n, int k)
     {
         int NR = TKernel.NR;
-        int kcb = Blocking.KBlock(n), pcb = r / kcb * kcb, kcx = Math.Min(kcb, n - pcb);
-        T* row = rowsOut + (nint)pcb * RoundUp(k, NR) + (nint)(r - pcb) * NR;
+        T* row = RowsOutRow(rowsOut, r, n, k, out int kcx);
         for (int f = pc, end = pc + kc; f < end;)
         {
             int j = f % NR, piece = Math.Min(NR - j, end - f);
             GemmPack.CopyShort((byte*)(row + (nint)(f - j) * kcx + j), (byte*)(src + (f - pc)), piece * sizeof(T));
             f += piece;
         }
+    }
+
+    // Where element 0 of row r of an n×k matrix lies in its packed-B layout (its K block's first panel), and that block's length.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T* RowsOutRow(T* rowsOut, int r, int n, int k, out int blockLength)
+    {
+        int kcb = Blocking.KBlock(n), pcb = r / kcb * kcb;
+        blockLength = Math.Min(kcb, n - pcb);
+        return rowsOut + (nint)pcb * RoundUp(k, TKernel.NR) + (nint)(r - pcb) * TKernel.NR;
     }
 
     /// <summary>
@@ -424,15 +426,16 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         }
     }
 
-    // Stored rows r0..r0+7 (gathered or not), elements pc..pc+kc, transposed into a panel at stride ldd (float only).
+    // Stored rows r0..r0+7 (gathered or not), elements pc..pc+kc, transposed into a panel at stride ldd (float only);
+    // with copies, each row is also stored untransposed into panels ldd wide, panelStride apart (GemmPack.PackRows8Float).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackRows8(T* a, int* rows, int r0, int ld, int pc, int kc, T* dst, int ldd) =>
+    private static void PackRows8(T* a, int* rows, int r0, int ld, int pc, int kc, T* dst, int ldd, float** copies = null, nint panelStride = 0) =>
         GemmPack.PackRows8Float(
             (float*)(RowOf(a, rows, r0, ld) + pc), (float*)(RowOf(a, rows, r0 + 1, ld) + pc),
             (float*)(RowOf(a, rows, r0 + 2, ld) + pc), (float*)(RowOf(a, rows, r0 + 3, ld) + pc),
             (float*)(RowOf(a, rows, r0 + 4, ld) + pc), (float*)(RowOf(a, rows, r0 + 5, ld) + pc),
             (float*)(RowOf(a, rows, r0 + 6, ld) + pc), (float*)(RowOf(a, rows, r0 + 7, ld) + pc),
-            kc, (float*)dst, ldd);
+            kc, (float*)dst, ldd, copies, pc, copies == null ? 0 : BitOperations.Log2((uint)ldd), panelStride);
 
     /// <summary>
     /// Packs segment [c0, c0 + len) of stored rows pc..pc+kc (row stride <paramref name="ld"/>, rows optionally
