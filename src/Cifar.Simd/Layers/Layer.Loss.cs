@@ -29,23 +29,58 @@ public static partial class Layer
     {
         CheckLossSpans(x.Length, y, dx.Length, n, c);
         T count = T.CreateChecked(n);
+        Span<T> corrects = stackalloc T[SoftmaxRows], sums = stackalloc T[SoftmaxRows];
         double loss = 0;
-        for (int i = 0; i < n; i++)
+        // Rows go in blocks so that one Exp (and one Log) call covers a block: on CIFAR's 10 classes, per-row calls
+        // cost more in call overhead than the arithmetic.
+        for (int start = 0; start < n; start += SoftmaxRows)
         {
-            ReadOnlySpan<T> xi = x.Slice(i * c, c);
-            Span<T> di = dx.Slice(i * c, c);
-            int label = y[i];
-            T max = TensorPrimitives.Max(xi);
-            T correct = xi[label] - max; // read before di overwrites it when in place
-            TensorPrimitives.Subtract(xi, max, di);
-            TensorPrimitives.Exp(di, di);
-            T sum = TensorPrimitives.Sum<T>(di);
-            loss += double.CreateTruncating(T.Log(sum) - correct);
-            TensorPrimitives.Divide(di, sum, di);
-            di[label] -= T.One;
-            TensorPrimitives.Divide(di, count, di);
+            int rows = Math.Min(SoftmaxRows, n - start);
+            for (int r = 0; r < rows; r++)
+            {
+                int i = start + r;
+                ReadOnlySpan<T> xi = x.Slice(i * c, c);
+                Span<T> di = dx.Slice(i * c, c);
+                T max = xi[0];
+                // T.Max propagates NaN, so a NaN score makes its whole row NaN.
+                for (int j = 1; j < c; j++) max = T.Max(max, xi[j]);
+                corrects[r] = xi[y[i]] - max; // read before di overwrites it when in place
+                for (int j = 0; j < c; j++) di[j] = xi[j] - max;
+            }
+            Span<T> block = dx.Slice(start * c, rows * c);
+            TensorPrimitives.Exp(block, block);
+            for (int r = 0; r < rows; r++)
+            {
+                Span<T> di = block.Slice(r * c, c);
+                T sum = T.Zero;
+                for (int j = 0; j < c; j++) sum += di[j];
+                sums[r] = sum;
+                int label = y[start + r];
+                T p = di[label] / sum;
+                DivideInPlace(di, sum, count);
+                di[label] = (p - T.One) / count;
+            }
+            Span<T> logs = sums.Slice(0, rows);
+            TensorPrimitives.Log(logs, logs);
+            for (int r = 0; r < rows; r++) loss += double.CreateTruncating(logs[r] - corrects[r]);
         }
         return T.CreateTruncating(loss / n);
+    }
+
+    // Rows per Exp call in SoftmaxLoss: a block of CIFAR scores stays in L1 between the passes.
+    private const int SoftmaxRows = 64;
+
+    // v = (v / a) / b elementwise, two roundings as numpy's two divisions; no overlapping last vector (in place).
+    private static void DivideInPlace<T>(Span<T> v, T a, T b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated && v.Length >= Vector<T>.Count)
+        {
+            Vector<T> va = new(a), vb = new(b);
+            for (; j <= v.Length - Vector<T>.Count; j += Vector<T>.Count)
+                (new Vector<T>(v.Slice(j)) / va / vb).CopyTo(v.Slice(j));
+        }
+        for (; j < v.Length; j++) v[j] = v[j] / a / b;
     }
 
     /// <summary>

@@ -1,6 +1,8 @@
 using Cifar.Simd.Checks;
 using Cifar.Simd.Layers;
 using Cifar.Simd.Tensors;
+using FsCheck;
+using FsCheck.Fluent;
 using FsCheck.Xunit;
 using static Cifar.Simd.Tests.Layers.LayerTestData;
 
@@ -84,6 +86,53 @@ public class LossTests
         Assert.Equal(sd, l2);
         Assert.Equal(sdd.ToArray(), buf);
     }
+
+    // Batches past one block of rows (64) and class counts around the vector widths (4, 8, 16).
+    private static Arbitrary<(int N, int C, int Seed)> WideScores() => Arb.From(
+        from n in Gen.Frequency((2, Gen.Choose(1, 70)), (1, Gen.Choose(120, 260)))
+        from c in Gen.Frequency((2, Gen.Choose(1, 20)), (1, Gen.Choose(30, 70)))
+        from seed in Gen.Choose(0, int.MaxValue - 1)
+        select (n, c, seed));
+
+    // Plain per-row softmax loss in double, numpy's arithmetic: the reference for the blocked kernel.
+    private static (double Loss, double[] Dx) ReferenceSoftmaxLoss(double[] x, int[] y, int n, int c)
+    {
+        double loss = 0;
+        var dx = new double[n * c];
+        for (int i = 0; i < n; i++)
+        {
+            double max = double.NegativeInfinity, z = 0;
+            for (int j = 0; j < c; j++) max = Math.Max(max, x[i * c + j]);
+            for (int j = 0; j < c; j++) z += Math.Exp(x[i * c + j] - max);
+            loss += Math.Log(z) - (x[i * c + y[i]] - max);
+            for (int j = 0; j < c; j++) dx[i * c + j] = (Math.Exp(x[i * c + j] - max) / z - (j == y[i] ? 1 : 0)) / n;
+        }
+        return (loss / n, dx);
+    }
+
+    [Property(MaxTest = 60, Replay = "(4242,8485)")]
+    public Property SoftmaxLoss_MatchesPlainReference_InBlocksOfRows() => Prop.ForAll(WideScores(), s =>
+    {
+        var (n, c, seed) = s;
+        var rng = new System.Random(seed);
+        var x = Uniform(rng, n * c, -20, 20);
+        var y = new int[n];
+        for (int i = 0; i < n; i++) y[i] = rng.Next(c);
+        var (refLoss, refDx) = ReferenceSoftmaxLoss(x, y, n, c);
+        var dx = new double[n * c];
+        Assert.Equal(refLoss, Layer.SoftmaxLoss<double>(x, y, dx, n, c), 1e-12);
+        for (int e = 0; e < dx.Length; e++)
+            Assert.True(Math.Abs(dx[e] - refDx[e]) <= 1e-15 + 1e-12 * Math.Abs(refDx[e]), $"dx[{e}] = {dx[e]}, reference {refDx[e]} (N={n} C={c})");
+        var xf = Array.ConvertAll(x, v => (float)v);
+        var dxf = new float[n * c];
+        Assert.Equal(refLoss, Layer.SoftmaxLoss<float>(xf, y, dxf, n, c), 2e-5 * Math.Max(1, Math.Abs(refLoss)));
+        for (int e = 0; e < dxf.Length; e++)
+            Assert.True(Math.Abs(dxf[e] - refDx[e]) <= 1e-8 + 1e-5 * Math.Abs(refDx[e]), $"float dx[{e}] = {dxf[e]}, reference {refDx[e]} (N={n} C={c})");
+        // In place, the scores turn into dscores bitwise as into a separate buffer.
+        float lf = Layer.SoftmaxLoss<float>(xf, y, dxf, n, c);
+        Assert.Equal(lf, Layer.SoftmaxLoss<float>(xf, y, xf, n, c));
+        Assert.Equal(dxf, xf);
+    });
 
     [Fact]
     public void SoftmaxLoss_LargeLogitsDoNotOverflow()
