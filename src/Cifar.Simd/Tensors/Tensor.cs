@@ -50,7 +50,12 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
             ? GC.AllocateArray<T>(shape.Length + pad, pinned: true)
             : GC.AllocateUninitializedArray<T>(shape.Length + pad, pinned: true);
         _offset = AlignedOffset(_array);
+        // A data set's rows are read in random order: huge pages, where the OS grants them, spare the TLB.
+        if (!zeroed) AdviseHugePages(_array);
     }
+
+    private static unsafe void AdviseHugePages(T[] array) =>
+        HugePages.Advise(Unsafe.AsPointer(ref array[0]), (long)array.Length * Unsafe.SizeOf<T>());
 
     private Tensor(T[] array, int offset, Shape shape)
     {
