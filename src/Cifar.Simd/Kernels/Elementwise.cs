@@ -16,7 +16,19 @@ public static class Elementwise
     /// fixed chunks, so the result is the same for any thread count). Long spans run on the worker pool.
     /// </summary>
     /// <exception cref="ArgumentException">The spans' lengths differ.</exception>
-    public static unsafe double AddWeightDecayAndSumSquares<T>(ReadOnlySpan<T> w, T scale, Span<T> dw) where T : unmanaged, IFloatingPointIeee754<T>
+    public static double AddWeightDecayAndSumSquares<T>(ReadOnlySpan<T> w, T scale, Span<T> dw) where T : unmanaged, IFloatingPointIeee754<T> =>
+        WeightDecay(w, scale, dw, step: false, T.Zero);
+
+    /// <summary>
+    /// <see cref="AddWeightDecayAndSumSquares{T}"/> followed by the SGD step <c>w −= learningRate·dw</c>, in the same
+    /// pass: each chunk is decayed and stepped while it is in cache. The same arithmetic, so the same bits, as the two
+    /// calls one after the other (the sum is of <paramref name="w"/> before the step).
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans' lengths differ.</exception>
+    public static double AddWeightDecaySumSquaresAndStep<T>(Span<T> w, T scale, Span<T> dw, T learningRate) where T : unmanaged, IFloatingPointIeee754<T> =>
+        WeightDecay(w, scale, dw, step: true, -learningRate);
+
+    private static unsafe double WeightDecay<T>(ReadOnlySpan<T> w, T scale, Span<T> dw, bool step, T negativeStep) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (w.Length != dw.Length)
             ThrowHelper.Argument($"dw has {dw.Length} elements but w has {w.Length}.", nameof(dw));
@@ -26,7 +38,7 @@ public static class Elementwise
         {
             work.W = pw;
             work.Dw = pdw;
-            work.Scale = scale;
+            (work.Scale, work.Step, work.NegativeStep) = (scale, step, negativeStep);
             ParallelLoops.For(w.Length, work);
             work.W = null;
             work.Dw = null;
@@ -42,6 +54,8 @@ public static class Elementwise
         [ThreadStatic] private static WeightDecayWork<T>? t_instance;
         public T* W, Dw;
         public T Scale;
+        public bool Step;
+        public T NegativeStep; // −learning rate
         public double[] Partials = [];
 
         public static WeightDecayWork<T> ForThisThread(int chunks)
@@ -57,6 +71,8 @@ public static class Elementwise
             var dw = new Span<T>(Dw + start, count);
             TensorPrimitives.MultiplyAdd(w, Scale, dw, dw);
             Partials[start / ParallelLoops.Chunk] = double.CreateChecked(TensorPrimitives.SumOfSquares(w));
+            // dw·(−lr) + w rounds as Sgd's w − lr·dw: negation is exact, and neither fuses the multiply-add.
+            if (Step) TensorPrimitives.MultiplyAdd(dw, NegativeStep, w, new Span<T>(W + start, count));
         }
     }
 

@@ -55,10 +55,32 @@ public class ParallelLoopsTests
         });
     }
 
+    // The fused pass Train uses for W1 must be, bit for bit, the decay followed by Sgd's own update, on any thread count.
+    [Property(MaxTest = 30)]
+    public Property WeightDecayWithStepIsBitwiseDecayThenSgd() =>
+        Prop.ForAll(Lengths(), n =>
+        {
+            var rng = new System.Random(n + 1);
+            float[] w0 = GemmTestData.Random<float>(rng, n), dw0 = GemmTestData.Random<float>(rng, n);
+            float[] w = (float[])w0.Clone(), dw = (float[])dw0.Clone();
+            double expectedSum = Elementwise.AddWeightDecayAndSumSquares<float>(w, 0.5f, dw);
+            new Sgd<float>(0.37).Update(w, dw);
+            ThreadCounts.ForEach(_ =>
+            {
+                float[] fw = (float[])w0.Clone(), fdw = (float[])dw0.Clone();
+                double sum = Elementwise.AddWeightDecaySumSquaresAndStep<float>(fw, 0.5f, fdw, (float)0.37);
+                Assert.Equal(expectedSum, sum);
+                Assert.Equal(dw, fdw);
+                Assert.Equal(w, fw);
+            });
+        });
+
     [Fact]
     public void WeightDecayRefusesMismatchedLengths()
     {
         var e = Assert.Throws<ArgumentException>(() => Elementwise.AddWeightDecayAndSumSquares<float>(new float[3], 1f, new float[4]));
+        Assert.Contains("dw has 4 elements but w has 3", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Elementwise.AddWeightDecaySumSquaresAndStep<float>(new float[3], 1f, new float[4], 0.1f));
         Assert.Contains("dw has 4 elements but w has 3", e.Message);
     }
 
