@@ -26,8 +26,11 @@ internal static class WorkerPool
     private static int s_pending;
     private static ExceptionDispatchInfo? s_error;
 
-    /// <summary>Takes the pool for one region; false when another thread holds it.</summary>
-    public static bool TryEnter() => s_gate.TryEnter();
+    // Set while this thread runs part 0 of a region: a product inside a region's work runs alone, never as a nested region.
+    [ThreadStatic] private static bool t_inRegion;
+
+    /// <summary>Takes the pool for one region; false when another thread holds it, or this one is running a region's part.</summary>
+    public static bool TryEnter() => !t_inRegion && s_gate.TryEnter();
 
     public static void Exit() => s_gate.Exit();
 
@@ -42,10 +45,12 @@ internal static class WorkerPool
         for (int i = 1; i < parts; i++) s_workers[i - 1].Go.Release();
         try
         {
+            t_inRegion = true;
             work.Execute(0, parts);
         }
         finally
         {
+            t_inRegion = false;
             // Spin and yield rather than block (a thread's first block on a wait handle allocates); workers still read the operands.
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0) spin.SpinOnce(sleep1Threshold: -1);

@@ -28,7 +28,16 @@ public static partial class Layer
     public static T SoftmaxLoss<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, Span<T> dx, int n, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLossSpans(x.Length, y, dx.Length, n, c);
-        T count = T.CreateChecked(n);
+        return T.CreateTruncating(SoftmaxLossSum(x, y, dx, n, c, T.CreateChecked(n)) / n);
+    }
+
+    /// <summary>
+    /// The softmax loss of rows that are part of a larger batch: returns <c>Σ_i −log softmax(x)[i, y_i]</c> over these
+    /// n rows (not divided), and writes <c>dx = (softmax(x) − onehot(y)) / count</c>, count being the whole batch's size.
+    /// </summary>
+    internal static double SoftmaxLossSum<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, Span<T> dx, int n, int c, T count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLossSpans(x.Length, y, dx.Length, n, c);
         Span<T> corrects = stackalloc T[SoftmaxRows], sums = stackalloc T[SoftmaxRows];
         double loss = 0;
         // Rows go in blocks so that one Exp (and one Log) call covers a block: on CIFAR's 10 classes, per-row calls
@@ -64,7 +73,7 @@ public static partial class Layer
             TensorPrimitives.Log(logs, logs);
             for (int r = 0; r < rows; r++) loss += double.CreateTruncating(logs[r] - corrects[r]);
         }
-        return T.CreateTruncating(loss / n);
+        return loss;
     }
 
     // Rows per Exp call in SoftmaxLoss: a block of CIFAR scores stays in L1 between the passes.

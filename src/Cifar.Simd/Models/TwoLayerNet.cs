@@ -1,4 +1,5 @@
 using System.Numerics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Cifar.Simd.Kernels;
 using Cifar.Simd.Layers;
 using Cifar.Simd.Random;
@@ -178,17 +179,16 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         // decays and updates below, so W1 never moves between the cores' caches.
         // It also leaves the minibatch packed for Xᵀ·dH below where both products run transposed (H = 50 or 100 on AVX-512).
         bool packed = Gemm.MultiplySplitK(n, h, d, xs, rows, w1, ws.Hidden, GemmEpilogue.BiasRelu, p["b1"].AsReadOnlySpan(), ws.Partials, ws.Minibatch);
-        Gemm.Multiply<T>(false, false, n, c, h, ws.Hidden, w2, ws.Scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan()); // (N, C)
-        double loss = double.CreateChecked(Layer.SoftmaxLoss<T>(ws.Scores, y, ws.Scores, n, c)); // Scores now holds dscores
+        // The second layer, the loss and dH by halves of the batch, one per core: each core's half of H is the one its
+        // share of the combine above wrote. The halves' sums (the loss, dW2, db2, db1) are added after, in a fixed order.
+        SecondLayerByHalves(ws, y, n);
+        double loss = double.CreateChecked(T.CreateTruncating((ws.LossHalves[0] + ws.LossHalves[1]) / n)); // Scores now holds dscores
         T twoReg = T.CreateChecked(2 * reg);
         Span<T> dw1 = p.Gradient("W1").AsSpan(), dw2 = p.Gradient("W2").AsSpan();
-        Gemm.Multiply<T>(true, false, h, c, n, ws.Hidden, ws.Scores, dw2); // (H, C) = Hᵀ·dscores
+        TensorPrimitives.Add(ws.Dw2Halves.AsSpan(0, h * c), ws.Dw2Halves.AsSpan(h * c, h * c), dw2); // (H, C) = Hᵀ·dscores
         double sumW2 = Elementwise.AddWeightDecayAndSumSquares(w2, twoReg, dw2);
-        Reductions.ColumnSums<T>(ws.Scores, p.Gradient("b2").AsSpan(), n, c);
-        Gemm.Multiply<T>(false, true, n, h, c, ws.Scores, w2, ws.DHidden); // (N, H) = dscores·W2ᵀ
-        Span<T> db1 = p.Gradient("b1").AsSpan();
-        db1.Clear();
-        Elementwise.ReluBackwardAddColumnSums<T>(ws.DHidden, ws.Hidden, ws.DHidden, db1, n, h);
+        TensorPrimitives.Add(ws.Db2Halves.AsSpan(0, c), ws.Db2Halves.AsSpan(c, c), p.Gradient("b2").AsSpan());
+        TensorPrimitives.Add(ws.Db1Halves.AsSpan(0, h), ws.Db1Halves.AsSpan(h, h), p.Gradient("b1").AsSpan());
         // (D, H) = Xᵀ·dH; no dX for the input layer.
         if (packed) Gemm.MultiplyTransposedPacked<T>(d, h, n, ws.Minibatch, ws.DHidden, dw1);
         else if (rows.IsEmpty) Gemm.Multiply<T>(true, false, d, h, n, xs, ws.DHidden, dw1);
@@ -200,6 +200,79 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
             : Elementwise.AddWeightDecayAndSumSquares(w1, twoReg, dw1);
         loss += reg * (sumW1 + sumW2);
         return loss;
+    }
+
+    // Rows [0, N/2) and [N/2, N) of the step between the two first-layer products, on two cores when there are two
+    // (the split does not depend on the thread count, so neither do the sums).
+    private unsafe void SecondLayerByHalves(Workspace ws, ReadOnlySpan<int> y, int n)
+    {
+        fixed (int* labels = y)
+        {
+            if (Parallelism.ThreadCount >= 2 && n >= 2 * MinRowsPerCore && WorkerPool.TryEnter())
+            {
+                try
+                {
+                    ws.Halves.Set(this, ws, labels, n);
+                    WorkerPool.Run(ws.Halves, 2);
+                }
+                finally
+                {
+                    ws.Halves.Set(null, null, null, 0);
+                    WorkerPool.Exit();
+                }
+            }
+            else
+            {
+                SecondLayerHalf(ws, new ReadOnlySpan<int>(labels, n), n, 0);
+                SecondLayerHalf(ws, new ReadOnlySpan<int>(labels, n), n, 1);
+            }
+        }
+    }
+
+    // Below this many rows per core, waking a worker costs more than the half it would compute.
+    private const int MinRowsPerCore = 32;
+
+    // Half 0 or 1 of the batch: scores = H·W2 + b2, the softmax loss and dscores (over the whole batch's N), this half's
+    // Hᵀ·dscores and column sums, dH = dscores·W2ᵀ masked by H > 0 and its column sums.
+    private void SecondLayerHalf(Workspace ws, ReadOnlySpan<int> y, int n, int half)
+    {
+        int h = HiddenSize, c = NumClasses, r0 = half == 0 ? 0 : n / 2, rows = half == 0 ? n / 2 : n - n / 2;
+        Span<T> dw2 = ws.Dw2Halves.AsSpan(half * h * c, h * c), db2 = ws.Db2Halves.AsSpan(half * c, c), db1 = ws.Db1Halves.AsSpan(half * h, h);
+        if (rows == 0)
+        {
+            dw2.Clear();
+            db2.Clear();
+            db1.Clear();
+            ws.LossHalves[half] = 0;
+            return;
+        }
+        var p = Parameters;
+        ReadOnlySpan<T> w2 = p["W2"].AsReadOnlySpan();
+        Span<T> hidden = ws.Hidden.AsSpan(r0 * h, rows * h), scores = ws.Scores.AsSpan(r0 * c, rows * c), dHidden = ws.DHidden.AsSpan(r0 * h, rows * h);
+        Gemm.Multiply<T>(false, false, rows, c, h, hidden, w2, scores, GemmEpilogue.Bias, p["b2"].AsReadOnlySpan()); // (rows, C)
+        ws.LossHalves[half] = Layer.SoftmaxLossSum<T>(scores, y.Slice(r0, rows), scores, rows, c, T.CreateChecked(n));
+        Gemm.Multiply<T>(true, false, h, c, rows, hidden, scores, dw2); // (H, C)
+        Reductions.ColumnSums<T>(scores, db2, rows, c);
+        Gemm.Multiply<T>(false, true, rows, h, c, scores, w2, dHidden); // (rows, H)
+        db1.Clear();
+        Elementwise.ReluBackwardAddColumnSums<T>(dHidden, hidden, dHidden, db1, rows, h);
+    }
+
+    // The pool's job for SecondLayerByHalves: part p computes half p.
+    private sealed unsafe class HalvesJob : ParallelWork
+    {
+        private TwoLayerNet<T>? _net;
+        private Workspace? _ws;
+        private int* _labels;
+        private int _n;
+
+        public void Set(TwoLayerNet<T>? net, Workspace? ws, int* labels, int n)
+        {
+            (_net, _ws, _n) = (net, ws, n);
+            _labels = labels;
+        }
+
+        public override void Execute(int part, int parts) => _net!.SecondLayerHalf(_ws!, new ReadOnlySpan<int>(_labels, _n), _n, part);
     }
 
     /// <inheritdoc/>
@@ -433,5 +506,8 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
         public readonly T[] Scores = GC.AllocateUninitializedArray<T>(n * c, pinned: true);   // (N, C) scores, then dscores
         public readonly T[] Partials = GC.AllocateUninitializedArray<T>(Gemm.SplitKScratchLength<T>(n, h), pinned: true); // the first layer's two halves
         public readonly PackedB<T> Minibatch = new(); // the rows the forward product gathered, packed for the backward one
+        public readonly T[] Dw2Halves = new T[2 * h * c], Db2Halves = new T[2 * c], Db1Halves = new T[2 * h]; // each half's sums
+        public readonly double[] LossHalves = new double[2];
+        public readonly HalvesJob Halves = new();
     }
 }
