@@ -76,6 +76,10 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     public static Tensor<T> Zeros(params ReadOnlySpan<int> dims) => new(new Shape(dims), zeroed: true);
 
     /// <summary>A tensor whose contents are not initialised; every element must be written before it is read.</summary>
+    /// <remarks>
+    /// On Linux, storage of 8 MiB or more (a data set) is advised to use transparent huge pages before anything is
+    /// written to it, which the kernel honours when its THP mode is <c>madvise</c> or <c>always</c>.
+    /// </remarks>
     public static Tensor<T> Uninitialized(params ReadOnlySpan<int> dims) => new(new Shape(dims), zeroed: false);
 
     /// <summary>A tensor with every element equal to <paramref name="value"/>.</summary>
