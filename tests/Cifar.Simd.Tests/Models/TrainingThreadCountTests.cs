@@ -2,6 +2,7 @@ using Cifar.Simd.Models;
 using Cifar.Simd.Tensors;
 using Cifar.Simd.Tests.Kernels;
 using Cifar.Simd.Tests.Support;
+using Cifar.Simd.Training;
 
 namespace Cifar.Simd.Tests.Models;
 
@@ -34,6 +35,31 @@ public class TrainingThreadCountTests
             if (firstParams is null) (firstParams, firstLoss) = (values, stats.LossHistory);
             Assert.Equal(firstLoss, stats.LossHistory);
             Assert.True(firstParams.AsSpan().SequenceEqual(values), $"parameters differ on {threads} thread(s) (H = {hidden}, batch {batch})");
+        });
+    }
+
+    [Fact]
+    public void SolverWithFullyConnectedNetIsBitwiseTheSameOnAnyThreadCount()
+    {
+        // CIFAR's 3,072 features, so the first layer's forward runs as two K segments and the products want the pool.
+        var (xt, yt, xv, yv) = SyntheticData.Split<float>(400, 100, 3072, 10, seed: 31);
+        float[]? firstParams = null, firstStats = null;
+        List<double>? firstLoss = null;
+        ThreadCounts.ForEach(threads =>
+        {
+            var net = new FullyConnectedNet<float>([100, 100], 3072, 10, dropoutKeepRatio: 0.5, normalization: Normalization.Batchnorm,
+                reg: 1e-3, weightScale: 5e-2, seed: 5);
+            var solver = new Solver<float>(net, xt, yt, xv, yv, new SolverOptions
+            {
+                UpdateRule = "adam", LearningRate = 1e-3, BatchSize = 100, NumEpochs = 2, NumTrainSamples = 200,
+            });
+            Assert.Equal(SolverOutcome.Completed, solver.Train());
+            float[] values = net.Parameters.Values.ToArray();
+            float[] stats = net.BnParams.SelectMany(p => p.RunningMean!.ToArray().Concat(p.RunningVar!.ToArray())).ToArray();
+            if (firstParams is null) (firstParams, firstStats, firstLoss) = (values, stats, [.. solver.LossHistory]);
+            Assert.Equal(firstLoss, solver.LossHistory);
+            Assert.True(firstParams.AsSpan().SequenceEqual(values), $"parameters differ on {threads} thread(s)");
+            Assert.True(firstStats!.AsSpan().SequenceEqual(stats), $"batchnorm running statistics differ on {threads} thread(s)");
         });
     }
 }
