@@ -25,11 +25,8 @@ public static partial class Layer
     /// x: (N, C), y: (N,), dx: (N, C); dx may be the same memory as x (scores turned into dscores in place).
     /// </summary>
     /// <exception cref="ArgumentException">N is 0, a span is too short, or a label is outside [0, C).</exception>
-    public static T SoftmaxLoss<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, Span<T> dx, int n, int c) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        CheckLossSpans(x.Length, y, dx.Length, n, c);
-        return T.CreateTruncating(SoftmaxLossSum(x, y, dx, n, c, T.CreateChecked(n)) / n);
-    }
+    public static T SoftmaxLoss<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, Span<T> dx, int n, int c) where T : unmanaged, IFloatingPointIeee754<T> =>
+        T.CreateTruncating(SoftmaxLossSum(x, y, dx, n, c, T.CreateChecked(n)) / n);
 
     /// <summary>
     /// The softmax loss of rows that are part of a larger batch: returns <c>Σ_i −log softmax(x)[i, y_i]</c> over these

@@ -206,25 +206,23 @@ public sealed class TwoLayerNet<T> : IClassifier<T> where T : unmanaged, IFloati
     // (the split does not depend on the thread count, so neither do the sums).
     private unsafe void SecondLayerByHalves(Workspace ws, ReadOnlySpan<int> y, int n)
     {
+        if (Parallelism.ThreadCount < 2 || n < 2 * MinRowsPerCore || !WorkerPool.TryEnter())
+        {
+            SecondLayerHalf(ws, y, n, 0);
+            SecondLayerHalf(ws, y, n, 1);
+            return;
+        }
         fixed (int* labels = y)
         {
-            if (Parallelism.ThreadCount >= 2 && n >= 2 * MinRowsPerCore && WorkerPool.TryEnter())
+            try
             {
-                try
-                {
-                    ws.Halves.Set(this, ws, labels, n);
-                    WorkerPool.Run(ws.Halves, 2);
-                }
-                finally
-                {
-                    ws.Halves.Set(null, null, null, 0);
-                    WorkerPool.Exit();
-                }
+                ws.Halves.Set(this, ws, labels, n);
+                WorkerPool.Run(ws.Halves, 2);
             }
-            else
+            finally
             {
-                SecondLayerHalf(ws, new ReadOnlySpan<int>(labels, n), n, 0);
-                SecondLayerHalf(ws, new ReadOnlySpan<int>(labels, n), n, 1);
+                ws.Halves.Set(null, null, null, 0);
+                WorkerPool.Exit();
             }
         }
     }
