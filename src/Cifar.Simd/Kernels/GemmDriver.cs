@@ -109,14 +109,27 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
 
     /// <summary>
     /// Packs part <paramref name="part"/> of <paramref name="parts"/> of the shared B: a contiguous run of
-    /// (K block, NR panel) units. Row-split parts all need every panel, so packing it once together
-    /// saves each thread from packing all of B itself.
+    /// (K block, NR panel) units of a B stored N×K, or a share of every K block's rows of a row-major B.
+    /// Row-split parts all need every panel, so packing it once together saves each thread from packing all of B itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackShare(in GemmArgs g, int part, int parts)
     {
         int NR = TKernel.NR, n = g.N, k = g.K;
         int kcb = Blocking.KBlock(k), nPad = RoundUp(n, NR);
+        if (!g.TransposeB)
+        {
+            // Whole rows: a (block, panel) unit would read a panel's 32 columns from each of kc rows, a page apart at
+            // N = 1024, where the hardware prefetcher does not follow; a row's full segment streams.
+            for (int pc = 0; pc < k; pc += kcb)
+            {
+                int kc = Math.Min(kcb, k - pc);
+                int r0 = kc * part / parts, r1 = kc * (part + 1) / parts;
+                if (r1 > r0)
+                    PackRowSegments((T*)g.B, g.BRows, n, pc + r0, r1 - r0, 0, n, (T*)g.SharedB + (nint)pc * nPad + (nint)r0 * NR, NR, kc);
+            }
+            return;
+        }
         int panels = nPad / NR, blocks = (k + kcb - 1) / kcb;
         long units = (long)panels * blocks;
         int u0 = (int)(units * part / parts), u1 = (int)(units * (part + 1) / parts);
@@ -440,7 +453,8 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     /// <summary>
     /// Packs segment [c0, c0 + len) of stored rows pc..pc+kc (row stride <paramref name="ld"/>, rows optionally
     /// gathered) into <paramref name="w"/>-wide panels, row p of a panel at p·w, zero-padded: op(A) of a
-    /// transposed A into MR panels, or a row-major B into NR panels.
+    /// transposed A into MR panels, or a row-major B into NR panels. Panels lie <paramref name="panelStride"/> elements
+    /// apart (0: kc), so a part can pack a range of a K block's rows into that block's panels.
     /// </summary>
     /// <remarks>
     /// Row by row: each stored row's segment is read once, front to back, and scattered over the panels
@@ -448,10 +462,11 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     /// streams than the prefetcher follows, so every line of a gathered minibatch was a demand miss.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackRowSegments(T* a, int* rows, int ld, int pc, int kc, int c0, int len, T* dst, int w)
+    private static void PackRowSegments(T* a, int* rows, int ld, int pc, int kc, int c0, int len, T* dst, int w, int panelStride = 0)
     {
+        nint stride = panelStride == 0 ? kc : panelStride;
         int full = len / w * w;
-        if (full < len) new Span<T>(dst + (nint)full * kc, kc * w).Clear();
+        if (full < len) new Span<T>(dst + full * stride, kc * w).Clear();
         for (int p = 0; p < kc; p++)
         {
             T* src = RowOf(a, rows, pc + p, ld) + c0;
@@ -463,9 +478,9 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             }
             T* d = dst + (nint)p * w;
             for (int jp = 0; jp < full; jp += w)
-                GemmPack.CopyShort((byte*)(d + (nint)jp * kc), (byte*)(src + jp), w * sizeof(T));
+                GemmPack.CopyShort((byte*)(d + jp * stride), (byte*)(src + jp), w * sizeof(T));
             if (full < len)
-                Unsafe.CopyBlockUnaligned(d + (nint)full * kc, src + full, (uint)((len - full) * sizeof(T)));
+                Unsafe.CopyBlockUnaligned(d + full * stride, src + full, (uint)((len - full) * sizeof(T)));
         }
     }
 

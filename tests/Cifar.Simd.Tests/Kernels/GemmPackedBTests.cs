@@ -38,6 +38,21 @@ public class GemmPackedBTests
         }
     });
 
+    // B large enough to be packed by several parts (N×K ≥ ParallelThreshold / 4), N not a multiple of NR, several K blocks.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PackingSplitOverThreadsAgreesBitwise(bool transposeB)
+    {
+        var g = new GemmCase(90, 300, 1000, false, transposeB, GemmEpilogue.Bias, 7);
+        Assert.True((long)g.N * g.K >= Gemm.ParallelThreshold / 4);
+        foreach (SimdPath path in Paths)
+        {
+            Check<float>(g, path);
+            Check<double>(g, path);
+        }
+    }
+
     // The packed product, whole and in three row chunks against the same packing, for 1, 2 and 3 threads.
     private static void Check<T>(GemmCase g, SimdPath path) where T : unmanaged, IFloatingPointIeee754<T>
     {

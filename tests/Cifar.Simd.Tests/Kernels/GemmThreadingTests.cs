@@ -20,6 +20,9 @@ public class GemmThreadingTests
     [InlineData(257, 199, 131, false, false, GemmEpilogue.Bias)]
     [InlineData(257, 199, 131, true, true, GemmEpilogue.None)]
     [InlineData(33, 1001, 517, true, false, GemmEpilogue.Bias)]
+    [InlineData(600, 199, 517, false, false, GemmEpilogue.Bias)] // row split, each part packing B itself, edge panel
+    [InlineData(400, 1024, 517, false, false, GemmEpilogue.None)] // row split sharing a row-major B (4 KiB rows) packed by rows
+    [InlineData(400, 199, 517, false, true, GemmEpilogue.None)] // row split sharing a B stored N×K, packed by panels
     public void ResultsAreBitwiseIdenticalForAnyThreadCount(int m, int n, int k, bool ta, bool tb, GemmEpilogue epi)
     {
         Assert.True((long)m * n * k >= Gemm.ParallelThreshold);
