@@ -54,7 +54,8 @@ public class GemmTransposedTests
     [Fact]
     public void TrainingShapesAgreeAcrossThreadCounts()
     {
-        // X[idx]·W1 and X[idx]ᵀ·dH at H = 50 and 100: both are computed transposed, split over half panels of columns.
+        // X[idx]·W1 and X[idx]ᵀ·dH at H = 50 and 100: both are computed transposed, split over half panels of columns
+        // (every part but the first fills its own thread's scratch).
         foreach (var g in new[]
         {
             new GemmCase(200, 50, 3072, false, false, GemmEpilogue.BiasRelu, 1),
@@ -62,6 +63,7 @@ public class GemmTransposedTests
             new GemmCase(3072, 100, 200, true, false, GemmEpilogue.None, 3),
             new GemmCase(200, 100, 3072, false, false, GemmEpilogue.Bias, 4),
             new GemmCase(232, 50, 300, false, true, GemmEpilogue.BiasRelu, 5), // 15 half panels: two threads split one panel
+            new GemmCase(40, 600, 300, false, true, GemmEpilogue.Bias, 6), // Cᵀ has 60 row panels and 2 column panels: a row split
         })
         {
             int[] rows = Rows(g, 500);
