@@ -157,44 +157,65 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
     // A caller's packed B (the only SharedB a column split sees) is laid out in whole NR panels: its parts start on one.
     private static int ColumnUnit(in GemmArgs g) => g.SharedB != null ? TKernel.NR : TKernel.NR / 2;
 
-    /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/>: a contiguous run of whole units.</summary>
+    /// <summary>
+    /// Computes part <paramref name="part"/> of <paramref name="parts"/>: a contiguous run of whole units; or, where
+    /// <see cref="SplitsLastUnitByRows"/>, an even share of all units but the last and of the last one's row panels.
+    /// </summary>
     public static void RunPart(in GemmArgs g, int part, int parts)
     {
         int i0 = 0, i1 = g.M, j0 = 0, j1 = g.N;
         if (parts > 1)
         {
-            long units = Units(g);
-            int u0 = (int)(units * part / parts), u1 = (int)(units * (part + 1) / parts);
+            int units = Units(g);
+            if (SplitsLastUnitByRows(g, units, parts))
+            {
+                int unit = ColumnUnit(g), rowPanels = (g.M + TKernel.MR - 1) / TKernel.MR, last = (units - 1) * unit;
+                Compute(g, part != 0, 0, g.M, (units - 1) * part / parts * unit, (units - 1) * (part + 1) / parts * unit);
+                // The parts' rows of the last unit lie in the caller's scratch: whole rows apart, so no line is shared.
+                Compute(g, false, rowPanels * part / parts * TKernel.MR, Math.Min(g.M, rowPanels * (part + 1) / parts * TKernel.MR), last, g.N);
+                return;
+            }
+            int u0 = (int)((long)units * part / parts), u1 = (int)((long)units * (part + 1) / parts);
             if (g.SplitRows) { i0 = u0 * TKernel.MR; i1 = Math.Min(g.M, u1 * TKernel.MR); }
             else { j0 = u0 * ColumnUnit(g); j1 = Math.Min(g.N, u1 * ColumnUnit(g)); }
         }
+        Compute(g, part != 0, i0, i1, j0, j1);
+    }
+
+    /// <summary>
+    /// Whether a column split of a product computed transposed, with A read in place, shares out its last unit by row panels:
+    /// when the other units divide evenly among the parts. X·W at N = 200 is 13 half panels, and 6 + 7 left one part a half
+    /// panel more (on two threads, 6–9 % slower than 6 + half a unit each, measured in one process).
+    /// </summary>
+    private static bool SplitsLastUnitByRows(in GemmArgs g, int units, int parts) =>
+        !g.SplitRows && g.Final != null && g.TransposeA && g.ARows == null
+        && units > parts && (units - 1) % parts == 0 && (g.M + TKernel.MR - 1) / TKernel.MR >= parts;
+
+    /// <summary>
+    /// Rows [i0, i1) × columns [j0, j1) of C; for a run that computes Cᵀ, through the caller's scratch, or with
+    /// <paramref name="ownScratch"/> through this thread's: parts of a column split writing neighbouring lines of the same
+    /// scratch rows kept taking those lines from each other's cache (Xᵀ·dout on 2 threads 8–15 % slower).
+    /// </summary>
+    private static void Compute(in GemmArgs g, bool ownScratch, int i0, int i1, int j0, int j1)
+    {
         if (i0 >= i1 || j0 >= j1) return;
         if (g.Final == null)
         {
             Region<TEpi>(g, i0, i1, j0, j1);
+            return;
         }
-        else if (part == 0)
+        GemmArgs s = g;
+        if (ownScratch && g.SplitRows)
         {
-            Region<NoEpilogue>(g, i0, i1, j0, j1);
-            GemmTransposeOut.Region<T, TEpi>(g, i0, i1, j0, j1);
+            s.C = PackBuffers<T>.TransposedC((i1 - i0) * g.Ldc) - (nint)i0 * g.Ldc;
         }
-        else
+        else if (ownScratch)
         {
-            // The other parts fill their own thread's scratch: parts of a column split writing neighbouring lines of the
-            // same scratch rows kept taking those lines from each other's cache (Xᵀ·dout on 2 threads 8–15 % slower).
-            GemmArgs own = g;
-            if (g.SplitRows)
-            {
-                own.C = PackBuffers<T>.TransposedC((i1 - i0) * g.Ldc) - (nint)i0 * g.Ldc;
-            }
-            else
-            {
-                own.Ldc = RoundUp(j1 - j0, 64 / sizeof(T));
-                own.C = PackBuffers<T>.TransposedC(g.M * own.Ldc) - j0;
-            }
-            Region<NoEpilogue>(own, i0, i1, j0, j1);
-            GemmTransposeOut.Region<T, TEpi>(own, i0, i1, j0, j1);
+            s.Ldc = RoundUp(j1 - j0, 64 / sizeof(T));
+            s.C = PackBuffers<T>.TransposedC(g.M * s.Ldc) - j0;
         }
+        Region<NoEpilogue>(s, i0, i1, j0, j1);
+        GemmTransposeOut.Region<T, TEpi>(s, i0, i1, j0, j1);
     }
 
     // TKE is the epilogue the microkernels apply: TEpi itself, or none when the run fills a transposed scratch.
