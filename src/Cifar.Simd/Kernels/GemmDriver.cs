@@ -293,7 +293,16 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                         T* bPanel = inPlace ? b + (nint)pc * n + jc + jr : bp + (nint)jr * kc;
                         nint ldb = inPlace ? n : NR;
                         T* biasRow = bias == null ? null : bias + jc + jr;
-                        for (int ir = 0; ir < mc; ir += MR)
+                        int irFrom = 0;
+                        if (nr <= TKernel.EdgeColumns && mcFull > 0)
+                        {
+                            // A narrow N edge (1 of 257 columns, 4 of 100) of all full row panels at once, a few FMAs per k step.
+                            T* aFirst = directA ? a + (nint)pc * m + ic : ap;
+                            TKernel.RunColumns<TKE>(kc, aFirst, directA ? m : MR, directA ? MR : (nint)MR * kc, mcFull / MR, bPanel, ldb, nr,
+                                c + (nint)ic * ldc + jc + jr, ldc, biasRow, first, last);
+                            irFrom = mcFull;
+                        }
+                        for (int ir = irFrom; ir < mc; ir += MR)
                         {
                             int mr = Math.Min(MR, mc - ir);
                             bool aInPlace = directA && mr == MR;
