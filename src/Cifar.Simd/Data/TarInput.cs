@@ -67,8 +67,10 @@ internal static class TarInput
 /// <see cref="MaxMetadataBytes"/> before TarReader sees its header: System.Formats.Tar 10.0 rents a buffer of the
 /// declared size for these, so a 1 KB archive could make it allocate 2 GB. It finds headers as TarReader does
 /// (each at the end of the previous entry's data, rounded up to 512 bytes, with a pax "size" record overriding the
-/// next entry's size). Where the layout stops making sense (a size or checksum field that does not parse, the end
-/// marker) it stops checking and passes bytes through, because TarReader refuses or stops at that same header.
+/// next entry's size, except for an 'x' right after a GNU long name or link, which TarReader reads as an ordinary entry).
+/// Where the layout stops making sense (a size or checksum field that does not parse, pax records that do not parse or
+/// a negative pax size, the end marker) it stops checking and passes bytes through, because TarReader refuses or stops
+/// at that same header.
 /// </summary>
 internal sealed class TarMetadataGuardStream(Stream inner) : Stream
 {
@@ -81,6 +83,7 @@ internal sealed class TarMetadataGuardStream(Stream inner) : Stream
     private long _position;                  // bytes passed on so far
     private long _nextHeader;                // where the next header starts; -1 once checking stops
     private long _paxStart = -1, _paxEnd;    // the data of the last 'x' entry, kept to find a "size" record
+    private bool _afterGnuMetadata;          // the last header was a GNU long name or long link
     private readonly MemoryStream _pax = new();
 
     /// <inheritdoc/>
@@ -134,6 +137,10 @@ internal sealed class TarMetadataGuardStream(Stream inner) : Stream
             size = paxSize ?? size;
         }
         byte type = _header[156];
+        // TarReader reads the header after an 'L' or 'K' as the entry those name, whatever its type: an 'x' there is an
+        // ordinary entry, and its "size" record does not apply to the header after it.
+        bool afterGnu = _afterGnuMetadata;
+        _afterGnuMetadata = type is (byte)'L' or (byte)'K';
         if (type is (byte)'x' or (byte)'g' or (byte)'L' or (byte)'K' && size > MaxMetadataBytes)
             throw new InvalidDataException($"a {(type is (byte)'L' or (byte)'K' ? "GNU long-name" : "pax")} entry declares {size:N0} bytes, more than the {MaxMetadataBytes:N0} such an entry may have");
         long dataStart = _position + Block;
@@ -143,7 +150,7 @@ internal sealed class TarMetadataGuardStream(Stream inner) : Stream
             _nextHeader = -1;
             return;
         }
-        if (type == (byte)'x')
+        if (type == (byte)'x' && !afterGnu)
         {
             _pax.SetLength(0);
             (_paxStart, _paxEnd) = (dataStart, dataStart + size);

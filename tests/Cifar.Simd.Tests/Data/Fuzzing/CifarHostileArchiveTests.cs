@@ -102,6 +102,34 @@ public sealed class CifarHostileArchiveTests : IDisposable
         Assert.True(allocated < SmallAllocation, $"allocated {allocated:N0} bytes");
     }
 
+    // Found by the fuzzer: a pax entry right after a GNU long name is, to TarReader, the entry that name belongs to, so
+    // its "size" record applies to nothing; the guard took it for the next entry's size (or, for "size=-1", stopped
+    // following the layout) and missed a later GNU long name declaring 1 GiB, which TarReader then allocated.
+    [Theory]
+    [InlineData("size=-1")]
+    [InlineData("size=3073")]
+    [InlineData("size=0")]
+    public void A_pax_entry_after_a_GNU_long_name_does_not_hide_a_later_oversized_header(string record)
+    {
+        var pax = Encoding.ASCII.GetBytes(TarEdits.PaxRecord(record));
+        var named = Prepend(TarEdits.Header("././@LongLink", (byte)'L', 6), "long-x\0"u8.ToArray(),
+            Prepend(TarEdits.Header("PaxHeaders/x", (byte)'x', pax.Length), pax, []));
+        var files = CifarTestData.BinaryFiles(1);
+        var rest = CifarTestData.TarBytes(files, Folder, files.Keys, TarEntryFormat.Gnu);
+        // The valid archive after it still loads: TarReader hands the 'x' over as an entry, which the loader skips.
+        string path = _dir.Combine("pax-after-long-name.tar");
+        File.WriteAllBytes(path, [.. named, .. rest]);
+        Assert.Equal(files["data_batch_1.bin"][1..], Cifar10.Load(path).Train.Images[..3072]);
+
+        var hostile = Prepend(TarEdits.Header("././@LongLink", (byte)'L', 1L << 30), "x\0"u8.ToArray(), rest);
+        foreach (bool gzip in new[] { false, true })
+        {
+            var (error, allocated) = LoadRefused([.. named, .. hostile], gzip);
+            Assert.Contains("GNU long-name entry declares 1,073,741,824 bytes", error.Message);
+            Assert.True(allocated < SmallAllocation, $"allocated {allocated:N0} bytes");
+        }
+    }
+
     // Found by the fuzzer: a GNU base-256 size too large for a long made TarReader throw OverflowException.
     [Fact]
     public void A_base_256_size_that_overflows_is_refused_as_InvalidDataException()
