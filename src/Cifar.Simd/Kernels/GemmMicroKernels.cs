@@ -45,10 +45,10 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
         where TEpi : struct, IGemmEpilogue;
 
     /// <summary>
-    /// Most columns of an N edge that <see cref="RunColumns{TEpi}"/> covers; 0 where this kernel has no column form
-    /// and every edge runs through <see cref="RunHalf{TEpi}"/> or <see cref="Run{TEpi, TPrefetch}"/>.
+    /// Most columns of an N edge that <see cref="RunColumns{TEpi}"/> covers; 0 (the default) where this kernel has no
+    /// column form and every edge runs through <see cref="RunHalf{TEpi}"/> or <see cref="Run{TEpi, TPrefetch}"/>.
     /// </summary>
-    static abstract int EdgeColumns { get; }
+    static virtual int EdgeColumns => 0;
 
     /// <summary>
     /// The first <paramref name="nr"/> (≤ <see cref="EdgeColumns"/>) columns of <paramref name="panels"/> full MR-row tiles at
@@ -56,9 +56,9 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
     /// C rows g·MR.. at stride ldc. Each element is the same FMA sequence and store as in <c>Run</c>, so C is bitwise the same;
     /// a tile of a few columns costs a few FMAs per k step instead of a half tile's MR.
     /// </summary>
-    static abstract void RunColumns<TEpi>(int kc, T* a, nint lda, nint panelStride, int panels, T* b, nint ldb, int nr,
+    static virtual void RunColumns<TEpi>(int kc, T* a, nint lda, nint panelStride, int panels, T* b, nint ldb, int nr,
         T* c, nint ldc, T* bias, bool first, bool last)
-        where TEpi : struct, IGemmEpilogue;
+        where TEpi : struct, IGemmEpilogue => throw new NotSupportedException("This path has no column edge (EdgeColumns is 0).");
 }
 
 /// <summary>Whether a microkernel prefetches the lines it is given; a constant per struct, so the JIT drops the check when not.</summary>
@@ -281,34 +281,36 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
                         s23 = Vector512.FusedMultiplyAdd(x2, y, s23); s33 = Vector512.FusedMultiplyAdd(x3, y, s33);
                     }
                 }
-                for (int g = 0; g < count; g++)
-                {
-                    float* cg = cf + (nint)(g0 + g) * 10 * ldc + j0;
-                    Vector512<float> t0 = g == 0 ? s00 : g == 1 ? s10 : g == 2 ? s20 : s30;
-                    Vector512<float> t1 = g == 0 ? s01 : g == 1 ? s11 : g == 2 ? s21 : s31;
-                    Vector512<float> t2 = g == 0 ? s02 : g == 1 ? s12 : g == 2 ? s22 : s32;
-                    Vector512<float> t3 = g == 0 ? s03 : g == 1 ? s13 : g == 2 ? s23 : s33;
-                    StoreColumn(cg, ldc, tmp, t0, load, addBias, addBias ? biasf[j0] : 0f, relu);
-                    if (cols > 1) StoreColumn(cg + 1, ldc, tmp, t1, load, addBias, addBias ? biasf[j0 + 1] : 0f, relu);
-                    if (cols > 2) StoreColumn(cg + 2, ldc, tmp, t2, load, addBias, addBias ? biasf[j0 + 2] : 0f, relu);
-                    if (cols > 3) StoreColumn(cg + 3, ldc, tmp, t3, load, addBias, addBias ? biasf[j0 + 3] : 0f, relu);
-                }
+                float* c0 = cf + (nint)g0 * 10 * ldc + j0, b0 = addBias ? biasf + j0 : null;
+                nint panel = 10 * ldc;
+                StorePanel(c0, ldc, tmp, cols, s00, s01, s02, s03, load, b0, relu);
+                if (count > 1) StorePanel(c0 + panel, ldc, tmp, cols, s10, s11, s12, s13, load, b0, relu);
+                if (count > 2) StorePanel(c0 + 2 * panel, ldc, tmp, cols, s20, s21, s22, s23, load, b0, relu);
+                if (count > 3) StorePanel(c0 + 3 * panel, ldc, tmp, cols, s30, s31, s32, s33, load, b0, relu);
             }
         }
     }
 
-    // Ten rows of one C column, through the vector operations Store applies to a tile row, in the same order.
+    // The first cols columns of one panel's ten rows.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreColumn(float* c, nint ldc, float* tmp, Vector512<float> x, bool load, bool addBias, float bias, bool relu)
+    private static void StorePanel(float* c, nint ldc, float* tmp, int cols, Vector512<float> x0, Vector512<float> x1,
+        Vector512<float> x2, Vector512<float> x3, bool load, float* bias, bool relu)
+    {
+        StoreColumn(c, ldc, tmp, x0, load, bias, relu);
+        if (cols > 1) StoreColumn(c + 1, ldc, tmp, x1, load, bias == null ? null : bias + 1, relu);
+        if (cols > 2) StoreColumn(c + 2, ldc, tmp, x2, load, bias == null ? null : bias + 2, relu);
+        if (cols > 3) StoreColumn(c + 3, ldc, tmp, x3, load, bias == null ? null : bias + 3, relu);
+    }
+
+    // Ten rows of one C column, gathered into a row and through StoreOne, the half tile's own store, then scattered back.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumn(float* c, nint ldc, float* tmp, Vector512<float> x, bool load, float* bias, bool relu)
     {
         if (load)
         {
             for (int r = 0; r < 10; r++) tmp[r] = c[r * ldc];
-            x += Vector512.Load(tmp);
         }
-        if (addBias) x += Vector512.Create(bias);
-        if (relu) x = Vector512.Max(x, Vector512<float>.Zero);
-        x.Store(tmp);
+        StoreOne((T*)tmp, x.As<float, T>(), load, bias != null, bias == null ? default : Vector512.Create(*bias).As<float, T>(), relu);
         for (int r = 0; r < 10; r++) c[r * ldc] = tmp[r];
     }
 
@@ -388,13 +390,6 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
         Store(c + 4 * ldc, w, c40, c41, load, addBias, bias0, bias1, relu);
         Store(c + 5 * ldc, w, c50, c51, load, addBias, bias0, bias1, relu);
     }
-
-    // No column form on this path: its edges run through RunHalf.
-    public static int EdgeColumns => 0;
-
-    public static void RunColumns<TEpi>(int kc, T* a, nint lda, nint panelStride, int panels, T* b, nint ldb, int nr,
-        T* c, nint ldc, T* bias, bool first, bool last)
-        where TEpi : struct, IGemmEpilogue => throw new NotSupportedException("This path has no column edge (EdgeColumns is 0).");
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
@@ -500,13 +495,6 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
         Store(c + 2 * ldc, w, c20, c21, load, addBias, bias0, bias1, relu);
         Store(c + 3 * ldc, w, c30, c31, load, addBias, bias0, bias1, relu);
     }
-
-    // No column form on this path: its edges run through RunHalf.
-    public static int EdgeColumns => 0;
-
-    public static void RunColumns<TEpi>(int kc, T* a, nint lda, nint panelStride, int panels, T* b, nint ldb, int nr,
-        T* c, nint ldc, T* bias, bool first, bool last)
-        where TEpi : struct, IGemmEpilogue => throw new NotSupportedException("This path has no column edge (EdgeColumns is 0).");
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
