@@ -8,12 +8,12 @@ public class GemmBlockingTests
     [Fact]
     public void BlockingMatchesTheDocumentedDerivation()
     {
-        Assert.Equal(new GemmBlocking(10, 32, 192, 680, 5440), GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.Blocking);
-        Assert.Equal(new GemmBlocking(10, 16, 192, 340, 2720), GemmDriver<double, Avx512Kernel<double>, NoEpilogue>.Blocking);
-        Assert.Equal(new GemmBlocking(6, 16, 384, 336, 2720), GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.Blocking);
-        Assert.Equal(new GemmBlocking(6, 8, 384, 168, 1360), GemmDriver<double, Avx2Kernel<double>, NoEpilogue>.Blocking);
-        Assert.Equal(new GemmBlocking(4, 8, 512, 256, 2048), GemmDriver<float, PortableKernel<float>, NoEpilogue>.Blocking);
-        Assert.Equal(new GemmBlocking(4, 4, 512, 128, 1024), GemmDriver<double, PortableKernel<double>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(10, 32, 192, 680, 5440, 512), GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(10, 16, 192, 340, 2720, 512), GemmDriver<double, Avx512Kernel<double>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(6, 16, 384, 336, 2720, 512), GemmDriver<float, Avx2Kernel<float>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(6, 8, 384, 168, 1360, 512), GemmDriver<double, Avx2Kernel<double>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(4, 8, 512, 256, 2048, 640), GemmDriver<float, PortableKernel<float>, NoEpilogue>.Blocking);
+        Assert.Equal(new GemmBlocking(4, 4, 512, 128, 1024, 640), GemmDriver<double, PortableKernel<double>, NoEpilogue>.Blocking);
     }
 
     [Theory]
@@ -26,14 +26,43 @@ public class GemmBlockingTests
     [InlineData(1536, 224)]  // each half of the first layer's K: 6 of 224 and a last of 192
     [InlineData(1100, 224)]
     [InlineData(961, 208)]   // 5 blocks: 4 of 208 and a last of 129
-    public void KBlocksAreNearEqualLineAlignedAndAtMostAQuarterLongerThanKc(int k, int expected)
+    public void KBlocksAreNearEqualLineAlignedAndAtMostKLong(int k, int expected)
     {
-        var blocking = new GemmBlocking(8, 32, 192, 680, 5440);
+        var blocking = new GemmBlocking(8, 32, 192, 680, 5440, 240);
         int kc = blocking.KBlock(k);
         Assert.Equal(expected, kc);
         int blocks = (k + kc - 1) / kc;
         Assert.True(kc <= 240 && k - (blocks - 1) * kc > 0 && k - (blocks - 1) * kc <= kc);
         Assert.True(blocks == 1 || kc % 16 == 0, $"K = {k}: blocks of {kc} do not start on cache lines.");
         Assert.Equal((k + 239) / 240, blocks);
+    }
+
+    [Theory]
+    [InlineData(200, 200)]
+    [InlineData(512, 512)]
+    [InlineData(513, 272)]   // two blocks of about half
+    [InlineData(1024, 512)]
+    [InlineData(1021, 512)]  // 512 and a last of 509
+    [InlineData(3072, 512)]
+    [InlineData(600, 304)]
+    public void LongKBlocksAreNearEqualLineAlignedAndAtMostKLong(int k, int expected)
+    {
+        var blocking = new GemmBlocking(10, 32, 192, 680, 5440, 512);
+        int kc = blocking.KBlock(k);
+        Assert.Equal(expected, kc);
+        int blocks = (k + kc - 1) / kc;
+        Assert.Equal((k + 511) / 512, blocks);
+        Assert.True(blocks == 1 || kc % 16 == 0);
+    }
+
+    // A K block longer than KC takes fewer rows and columns, so the Ã block still fits half of L2 and the B̃ block the L3 share.
+    [Fact]
+    public void BlocksLongerThanKcShrinkMcAndNc()
+    {
+        var blocking = GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.Blocking;
+        Assert.Equal((680, 5440), (blocking.McFor(240, sizeof(float)), blocking.NcFor(240, sizeof(float))));
+        Assert.Equal((250, 2048), (blocking.McFor(512, sizeof(float)), blocking.NcFor(512, sizeof(float))));
+        var d = GemmDriver<double, Avx512Kernel<double>, NoEpilogue>.Blocking;
+        Assert.Equal((120, 1024), (d.McFor(512, sizeof(double)), d.NcFor(512, sizeof(double))));
     }
 }
