@@ -23,11 +23,12 @@ public class GemmBlockingTests
     [InlineData(240, 240)]
     [InlineData(241, 128)]   // just past 1.25·KC: two blocks of about half, not 240 + 1
     [InlineData(3072, 240)]  // 13 blocks: 12 of 240 and a last of 192
-    [InlineData(1536, 224)]  // each half of the first layer's K: 6 of 224 and a last of 192
+    [InlineData(1536, 224)]  // 6 of 224 and a last of 192
     [InlineData(1100, 224)]
     [InlineData(961, 208)]   // 5 blocks: 4 of 208 and a last of 129
     public void KBlocksAreNearEqualLineAlignedAndAtMostKLong(int k, int expected)
     {
+        // KLong = 1.25·KC, as before the longer blocks, exercises the cutting on its own.
         var blocking = new GemmBlocking(8, 32, 192, 680, 5440, 240);
         int kc = blocking.KBlock(k);
         Assert.Equal(expected, kc);
@@ -43,7 +44,8 @@ public class GemmBlockingTests
     [InlineData(513, 272)]   // two blocks of about half
     [InlineData(1024, 512)]
     [InlineData(1021, 512)]  // 512 and a last of 509
-    [InlineData(3072, 512)]
+    [InlineData(3072, 512)]  // 6 of 512 (X·W1)
+    [InlineData(1536, 512)]  // each half of the first layer's split K: 3 of 512
     [InlineData(600, 304)]
     public void LongKBlocksAreNearEqualLineAlignedAndAtMostKLong(int k, int expected)
     {
@@ -55,9 +57,9 @@ public class GemmBlockingTests
         Assert.True(blocks == 1 || kc % 16 == 0);
     }
 
-    // A K block longer than KC takes fewer rows and columns, so the Ã block still fits half of L2 and the B̃ block the L3 share.
+    // A K block longer than 1.25·KC takes fewer rows and columns, so the Ã block still fits half of L2 and the B̃ block the L3 share.
     [Fact]
-    public void BlocksLongerThanKcShrinkMcAndNc()
+    public void LongerBlocksShrinkMcAndNc()
     {
         var blocking = GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.Blocking;
         Assert.Equal((680, 5440), (blocking.McFor(240, sizeof(float)), blocking.NcFor(240, sizeof(float))));
