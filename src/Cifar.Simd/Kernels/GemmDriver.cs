@@ -157,8 +157,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
             int pc = u / panels * kcb, jc = u % panels * NR;
             int kc = Math.Min(kcb, k - pc), nc = Math.Min(NR, n - jc);
             T* dst = shared + (nint)pc * nPad + (nint)jc * kc;
-            if (g.TransposeB) PackBTransposed(b, g.BRows, k, pc, kc, jc, nc, dst, NR, null, 0);
-            else PackRowSegments(b, g.BRows, n, pc, kc, jc, nc, dst, NR);
+            PackBTransposed(b, g.BRows, k, pc, kc, jc, nc, dst, NR, null, 0);
         }
     }
 

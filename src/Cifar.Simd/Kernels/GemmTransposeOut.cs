@@ -28,56 +28,31 @@ internal static unsafe class GemmTransposeOut
         T* s = (T*)g.C, c = (T*)g.Final, bias = (T*)g.Bias;
         nint lds = g.Ldc, ldc = g.M;
         int i = i0;
-        if (typeof(T) == typeof(float) && Avx.IsSupported)
+        if ((typeof(T) == typeof(float) || typeof(T) == typeof(double)) && Avx.IsSupported)
         {
-            float* tile = stackalloc float[Strip * 8];
-            for (; i + 8 <= i1; i += 8)
+            // W rows at a time (8 float, 4 double): one register transpose turns W rows of S into W-wide rows of C.
+            int w = Vector256<T>.Count;
+            T* tile = stackalloc T[Strip * 8];
+            for (; i + w <= i1; i += w)
             {
-                float* s0 = (float*)(s + i * lds);
+                T* s0 = s + i * lds;
                 if (!TEpi.AddBias && !TEpi.Relu)
                 {
-                    GemmPack.PackRows8Float(s0 + j0, lds, j1 - j0, (float*)(c + j0 * ldc + i), ldc);
+                    TransposeRows(s0 + j0, lds, j1 - j0, c + j0 * ldc + i, ldc);
                     continue;
                 }
-                Vector256<float> b = TEpi.AddBias ? Avx.LoadVector256((float*)bias + i) : default;
+                Vector256<T> b = TEpi.AddBias ? Vector256.Load(bias + i) : default;
                 for (int j = j0; j < j1; j += Strip)
                 {
                     int len = Math.Min(Strip, j1 - j);
-                    GemmPack.PackRows8Float(s0 + j, lds, len, tile, 8);
+                    TransposeRows(s0 + j, lds, len, tile, w);
                     for (int p = 0; p < len; p++)
                     {
-                        Vector256<float> x = Avx.LoadVector256(tile + 8 * p);
-                        if (TEpi.AddBias) x = Avx.Add(x, b);
+                        Vector256<T> x = Vector256.Load(tile + w * p);
+                        if (TEpi.AddBias) x += b;
                         // Vector256.Max propagates NaN like the microkernel's ReLU.
-                        if (TEpi.Relu) x = Vector256.Max(x, Vector256<float>.Zero);
-                        Avx.Store((float*)(c + (j + p) * ldc + i), x);
-                    }
-                }
-            }
-        }
-        if (typeof(T) == typeof(double) && Avx.IsSupported)
-        {
-            double* tile = stackalloc double[Strip * 4];
-            for (; i + 4 <= i1; i += 4)
-            {
-                double* s0 = (double*)(s + i * lds);
-                if (!TEpi.AddBias && !TEpi.Relu)
-                {
-                    GemmPack.PackRows4Double(s0 + j0, s0 + lds + j0, s0 + 2 * lds + j0, s0 + 3 * lds + j0, j1 - j0,
-                        (double*)(c + j0 * ldc + i), ldc);
-                    continue;
-                }
-                Vector256<double> b = TEpi.AddBias ? Avx.LoadVector256((double*)bias + i) : default;
-                for (int j = j0; j < j1; j += Strip)
-                {
-                    int len = Math.Min(Strip, j1 - j);
-                    GemmPack.PackRows4Double(s0 + j, s0 + lds + j, s0 + 2 * lds + j, s0 + 3 * lds + j, len, tile, 4);
-                    for (int p = 0; p < len; p++)
-                    {
-                        Vector256<double> x = Avx.LoadVector256(tile + 4 * p);
-                        if (TEpi.AddBias) x = Avx.Add(x, b);
-                        if (TEpi.Relu) x = Vector256.Max(x, Vector256<double>.Zero);
-                        Avx.Store((double*)(c + (j + p) * ldc + i), x);
+                        if (TEpi.Relu) x = Vector256.Max(x, Vector256<T>.Zero);
+                        x.Store(c + (j + p) * ldc + i);
                     }
                 }
             }
@@ -93,5 +68,13 @@ internal static unsafe class GemmTransposeOut
                 c[j * ldc + i] = x;
             }
         }
+    }
+
+    // Vector256<T>.Count rows of S (stride lds), len elements each, transposed into len rows of that many at stride ldd.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeRows<T>(T* s0, nint lds, int len, T* dst, nint ldd) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) GemmPack.PackRows8Float((float*)s0, lds, len, (float*)dst, ldd);
+        else GemmPack.PackRows4Double((double*)s0, (double*)(s0 + lds), (double*)(s0 + 2 * lds), (double*)(s0 + 3 * lds), len, (double*)dst, ldd);
     }
 }
