@@ -44,6 +44,17 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
     static abstract void RunHalf<TEpi>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue;
 
+    /// <summary>Whether this path has <see cref="RunRows{TEpi}"/>; where not (the default), a row-major A is always packed.</summary>
+    static virtual bool HasRowKernel => false;
+
+    /// <summary>
+    /// <see cref="Run{TEpi, TPrefetch}"/> (or, with <paramref name="half"/>, <see cref="RunHalf{TEpi}"/>) with a row-major A
+    /// read in place instead of from a packed panel: element p of tile row r at a + rowOffsets[r] + p, so rows may be
+    /// gathered from anywhere in a matrix. Each element is the same FMA sequence and store as in <c>Run</c>, so C is bitwise the same.
+    /// </summary>
+    static virtual void RunRows<TEpi>(int kc, T* a, nint* rowOffsets, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last, bool half)
+        where TEpi : struct, IGemmEpilogue => throw new NotSupportedException("This path has no row-form A kernel (HasRowKernel is false).");
+
     /// <summary>
     /// Most columns of an N edge that <see cref="RunColumns{TEpi}"/> covers; 0 (the default) where this kernel has no
     /// column form and every edge runs through <see cref="RunHalf{TEpi}"/> or <see cref="Run{TEpi, TPrefetch}"/>.
@@ -222,6 +233,91 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         StoreOne(c + 7 * ldc, c7, load, addBias, bias0, relu);
         StoreOne(c + 8 * ldc, c8, load, addBias, bias0, relu);
         StoreOne(c + 9 * ldc, c9, load, addBias, bias0, relu);
+    }
+
+    public static bool HasRowKernel => true;
+
+    /// <summary>The tile with A read by rows in place (element p of tile row r at a + rowOffsets[r] + p); see <see cref="IMicroKernel{T}.RunRows{TEpi}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunRows<TEpi>(int kc, T* a, nint* rowOffsets, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last, bool half)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector512<T>.Count;
+        nint o0 = rowOffsets[0], o1 = rowOffsets[1], o2 = rowOffsets[2], o3 = rowOffsets[3], o4 = rowOffsets[4],
+            o5 = rowOffsets[5], o6 = rowOffsets[6], o7 = rowOffsets[7], o8 = rowOffsets[8], o9 = rowOffsets[9];
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        T* end = a + kc;
+        if (half)
+        {
+            Vector512<T> h0 = default, h1 = default, h2 = default, h3 = default, h4 = default;
+            Vector512<T> h5 = default, h6 = default, h7 = default, h8 = default, h9 = default;
+            for (; a < end; a++)
+            {
+                Vector512<T> b0 = Vector512.Load(b);
+                h0 = MulAdd(Vector512.Create(a[o0]), b0, h0);
+                h1 = MulAdd(Vector512.Create(a[o1]), b0, h1);
+                h2 = MulAdd(Vector512.Create(a[o2]), b0, h2);
+                h3 = MulAdd(Vector512.Create(a[o3]), b0, h3);
+                h4 = MulAdd(Vector512.Create(a[o4]), b0, h4);
+                h5 = MulAdd(Vector512.Create(a[o5]), b0, h5);
+                h6 = MulAdd(Vector512.Create(a[o6]), b0, h6);
+                h7 = MulAdd(Vector512.Create(a[o7]), b0, h7);
+                h8 = MulAdd(Vector512.Create(a[o8]), b0, h8);
+                h9 = MulAdd(Vector512.Create(a[o9]), b0, h9);
+                b += ldb;
+            }
+            Vector512<T> biasH = addBias ? Vector512.Load(bias) : default;
+            StoreOne(c + 0 * ldc, h0, load, addBias, biasH, relu);
+            StoreOne(c + 1 * ldc, h1, load, addBias, biasH, relu);
+            StoreOne(c + 2 * ldc, h2, load, addBias, biasH, relu);
+            StoreOne(c + 3 * ldc, h3, load, addBias, biasH, relu);
+            StoreOne(c + 4 * ldc, h4, load, addBias, biasH, relu);
+            StoreOne(c + 5 * ldc, h5, load, addBias, biasH, relu);
+            StoreOne(c + 6 * ldc, h6, load, addBias, biasH, relu);
+            StoreOne(c + 7 * ldc, h7, load, addBias, biasH, relu);
+            StoreOne(c + 8 * ldc, h8, load, addBias, biasH, relu);
+            StoreOne(c + 9 * ldc, h9, load, addBias, biasH, relu);
+            return;
+        }
+        Vector512<T> c00 = default, c01 = default;
+        Vector512<T> c10 = default, c11 = default;
+        Vector512<T> c20 = default, c21 = default;
+        Vector512<T> c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default;
+        Vector512<T> c50 = default, c51 = default;
+        Vector512<T> c60 = default, c61 = default;
+        Vector512<T> c70 = default, c71 = default;
+        Vector512<T> c80 = default, c81 = default;
+        Vector512<T> c90 = default, c91 = default;
+        for (; a < end; a++)
+        {
+            Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + w);
+            Vector512<T> ar;
+            ar = Vector512.Create(a[o0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
+            ar = Vector512.Create(a[o1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
+            ar = Vector512.Create(a[o2]); c20 = MulAdd(ar, b0, c20); c21 = MulAdd(ar, b1, c21);
+            ar = Vector512.Create(a[o3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
+            ar = Vector512.Create(a[o4]); c40 = MulAdd(ar, b0, c40); c41 = MulAdd(ar, b1, c41);
+            ar = Vector512.Create(a[o5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
+            ar = Vector512.Create(a[o6]); c60 = MulAdd(ar, b0, c60); c61 = MulAdd(ar, b1, c61);
+            ar = Vector512.Create(a[o7]); c70 = MulAdd(ar, b0, c70); c71 = MulAdd(ar, b1, c71);
+            ar = Vector512.Create(a[o8]); c80 = MulAdd(ar, b0, c80); c81 = MulAdd(ar, b1, c81);
+            ar = Vector512.Create(a[o9]); c90 = MulAdd(ar, b0, c90); c91 = MulAdd(ar, b1, c91);
+            b += ldb;
+        }
+        Vector512<T> bias0 = default, bias1 = default;
+        if (addBias) { bias0 = Vector512.Load(bias); bias1 = Vector512.Load(bias + w); }
+        Store(c + 0 * ldc, w, c00, c01, load, addBias, bias0, bias1, relu);
+        Store(c + 1 * ldc, w, c10, c11, load, addBias, bias0, bias1, relu);
+        Store(c + 2 * ldc, w, c20, c21, load, addBias, bias0, bias1, relu);
+        Store(c + 3 * ldc, w, c30, c31, load, addBias, bias0, bias1, relu);
+        Store(c + 4 * ldc, w, c40, c41, load, addBias, bias0, bias1, relu);
+        Store(c + 5 * ldc, w, c50, c51, load, addBias, bias0, bias1, relu);
+        Store(c + 6 * ldc, w, c60, c61, load, addBias, bias0, bias1, relu);
+        Store(c + 7 * ldc, w, c70, c71, load, addBias, bias0, bias1, relu);
+        Store(c + 8 * ldc, w, c80, c81, load, addBias, bias0, bias1, relu);
+        Store(c + 9 * ldc, w, c90, c91, load, addBias, bias0, bias1, relu);
     }
 
     // Float only: ten rows fill a 16-lane vector under a mask; a double column would need two vectors of eight.
@@ -423,6 +519,69 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
         StoreOne(c + 3 * ldc, c3, load, addBias, bias0, relu);
         StoreOne(c + 4 * ldc, c4, load, addBias, bias0, relu);
         StoreOne(c + 5 * ldc, c5, load, addBias, bias0, relu);
+    }
+
+    public static bool HasRowKernel => true;
+
+    /// <summary>The tile with A read by rows in place (element p of tile row r at a + rowOffsets[r] + p), as the AVX-512 kernel's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunRows<TEpi>(int kc, T* a, nint* rowOffsets, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last, bool half)
+        where TEpi : struct, IGemmEpilogue
+    {
+        int w = Vector256<T>.Count;
+        nint o0 = rowOffsets[0], o1 = rowOffsets[1], o2 = rowOffsets[2], o3 = rowOffsets[3], o4 = rowOffsets[4], o5 = rowOffsets[5];
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        T* end = a + kc;
+        if (half)
+        {
+            Vector256<T> h0 = default, h1 = default, h2 = default, h3 = default, h4 = default, h5 = default;
+            for (; a < end; a++)
+            {
+                Vector256<T> b0 = Vector256.Load(b);
+                h0 = MulAdd(Vector256.Create(a[o0]), b0, h0);
+                h1 = MulAdd(Vector256.Create(a[o1]), b0, h1);
+                h2 = MulAdd(Vector256.Create(a[o2]), b0, h2);
+                h3 = MulAdd(Vector256.Create(a[o3]), b0, h3);
+                h4 = MulAdd(Vector256.Create(a[o4]), b0, h4);
+                h5 = MulAdd(Vector256.Create(a[o5]), b0, h5);
+                b += ldb;
+            }
+            Vector256<T> biasH = addBias ? Vector256.Load(bias) : default;
+            StoreOne(c + 0 * ldc, h0, load, addBias, biasH, relu);
+            StoreOne(c + 1 * ldc, h1, load, addBias, biasH, relu);
+            StoreOne(c + 2 * ldc, h2, load, addBias, biasH, relu);
+            StoreOne(c + 3 * ldc, h3, load, addBias, biasH, relu);
+            StoreOne(c + 4 * ldc, h4, load, addBias, biasH, relu);
+            StoreOne(c + 5 * ldc, h5, load, addBias, biasH, relu);
+            return;
+        }
+        Vector256<T> c00 = default, c01 = default;
+        Vector256<T> c10 = default, c11 = default;
+        Vector256<T> c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default;
+        Vector256<T> c40 = default, c41 = default;
+        Vector256<T> c50 = default, c51 = default;
+        for (; a < end; a++)
+        {
+            Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + w);
+            Vector256<T> ar;
+            ar = Vector256.Create(a[o0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
+            ar = Vector256.Create(a[o1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
+            ar = Vector256.Create(a[o2]); c20 = MulAdd(ar, b0, c20); c21 = MulAdd(ar, b1, c21);
+            ar = Vector256.Create(a[o3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
+            ar = Vector256.Create(a[o4]); c40 = MulAdd(ar, b0, c40); c41 = MulAdd(ar, b1, c41);
+            ar = Vector256.Create(a[o5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
+            b += ldb;
+        }
+        Vector256<T> bias0 = default, bias1 = default;
+        if (addBias) { bias0 = Vector256.Load(bias); bias1 = Vector256.Load(bias + w); }
+        Store(c + 0 * ldc, w, c00, c01, load, addBias, bias0, bias1, relu);
+        Store(c + 1 * ldc, w, c10, c11, load, addBias, bias0, bias1, relu);
+        Store(c + 2 * ldc, w, c20, c21, load, addBias, bias0, bias1, relu);
+        Store(c + 3 * ldc, w, c30, c31, load, addBias, bias0, bias1, relu);
+        Store(c + 4 * ldc, w, c40, c41, load, addBias, bias0, bias1, relu);
+        Store(c + 5 * ldc, w, c50, c51, load, addBias, bias0, bias1, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

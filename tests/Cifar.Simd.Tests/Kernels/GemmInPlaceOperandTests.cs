@@ -35,6 +35,32 @@ public class GemmInPlaceOperandTests
     [Property(MaxTest = 40)]
     public Property InPlaceAndPackedTransposedAAgreeBitwise() => Prop.ForAll(Cases(transposedA: true), g => AgreeBitwise(g, "A"));
 
+    // With B in place, a row-major A whose rows are gathered from a larger matrix is read in place by rows too (on the
+    // paths with a row kernel): its rows must land where the packed rows would, to the bit.
+    [Property(MaxTest = 40)]
+    public Property GatheredRowsReadInPlaceAndPackedAgreeBitwise() => Prop.ForAll(Cases(transposedA: false), g =>
+    {
+        foreach (SimdPath path in Paths)
+        {
+            Assert.True(GlobalSetting.Bitwise(RunGathered<float>(g, path, int.MaxValue), RunGathered<float>(g, path, 0)), $"{g} on {path}: float C differs between gathered A read by rows and packed.");
+            Assert.True(GlobalSetting.Bitwise(RunGathered<double>(g, path, int.MaxValue), RunGathered<double>(g, path, 0)), $"{g} on {path}: double C differs between gathered A read by rows and packed.");
+        }
+    });
+
+    [Fact]
+    public void RowPanelsAreReadInPlaceOnlyWhileTheBBlockStaysInL2()
+    {
+        // X·W1 at H = 100 (K blocks of 512): float and double B blocks of 200 and 400 KiB; at H = 500, 1 and 2 MiB do not fit half of L2.
+        Assert.True(GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.RowsInPlaceFit(512, 100));
+        Assert.True(GemmDriver<double, Avx512Kernel<double>, NoEpilogue>.RowsInPlaceFit(512, 100));
+        Assert.False(GemmDriver<float, Avx512Kernel<float>, NoEpilogue>.RowsInPlaceFit(512, 500));
+        Assert.False(GemmDriver<double, Avx512Kernel<double>, NoEpilogue>.RowsInPlaceFit(512, 500));
+        Assert.True(Avx512Kernel<float>.HasRowKernel && Avx2Kernel<double>.HasRowKernel);
+        Assert.False(HasRowKernel<PortableKernel<float>, float>());
+    }
+
+    private static bool HasRowKernel<TKernel, T>() where TKernel : IMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T> => TKernel.HasRowKernel;
+
     // The operand read in place (no limit) and packed (limit 0) give the same bits, and the reference's values.
     private static void AgreeBitwise(GemmCase g, string operand)
     {
@@ -64,6 +90,17 @@ public class GemmInPlaceOperandTests
         T[] a = GemmTestData.Random<T>(rng, g.M * g.K), b = GemmTestData.Random<T>(rng, g.K * g.N);
         T[] bias = GemmTestData.Random<T>(rng, g.N), c = GemmTestData.Random<T>(rng, g.M * g.N);
         WithLimit(limit, () => Gemm.Multiply<T>(path, g.TransposeA, g.TransposeB, g.M, g.N, g.K, a, b, c, g.Epilogue, bias));
+        return c;
+    }
+
+    // The case's A as rows 3, 5, 7, ... of a taller matrix (a minibatch drawn from a training set).
+    private static T[] RunGathered<T>(GemmCase g, SimdPath path, int limit) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rng = new System.Random(g.Seed);
+        T[] source = GemmTestData.Random<T>(rng, (2 * g.M + 4) * g.K), b = GemmTestData.Random<T>(rng, g.K * g.N);
+        T[] bias = GemmTestData.Random<T>(rng, g.N), c = GemmTestData.Random<T>(rng, g.M * g.N);
+        int[] rows = Enumerable.Range(0, g.M).Select(i => 2 * i + 3).ToArray();
+        WithLimit(limit, () => Gemm.MultiplyGathered<T>(path, false, false, g.M, g.N, g.K, source, rows, b, c, g.Epilogue, bias));
         return c;
     }
 
