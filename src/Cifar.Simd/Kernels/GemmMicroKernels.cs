@@ -320,16 +320,20 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         Store(c + 9 * ldc, w, c90, c91, load, addBias, bias0, bias1, relu);
     }
 
-    // Float only: ten rows fill a 16-lane vector under a mask; a double column would need two vectors of eight.
-    // Up to 4 columns: against the half tile, 1 of 257 +3 %, 4 of 100 +5–8 %, 8 of 200 −2…−3 % (measured in one process).
-    public static int EdgeColumns => typeof(T) == typeof(float) ? 4 : 0;
+    // Up to 4 columns: against the half tile, float 1 of 257 +3 %, 4 of 100 +5–8 %, 8 of 200 −2…−3 %; double 4 of 100 +2 %,
+    // 1 of 257 +1–3 % (measured in one process).
+    public static int EdgeColumns => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunColumns<TEpi>(int kc, T* a, nint lda, nint panelStride, int panels, T* b, nint ldb, int nr,
         T* c, nint ldc, T* bias, bool first, bool last)
         where TEpi : struct, IGemmEpilogue
     {
-        if (typeof(T) != typeof(float)) throw new NotSupportedException("The AVX-512 column edge is float only.");
+        if (typeof(T) == typeof(double))
+        {
+            RunColumnsDouble<TEpi>(kc, (double*)a, lda, panelStride, panels, (double*)b, ldb, nr, (double*)c, ldc, (double*)bias, first, last);
+            return;
+        }
         float* af = (float*)a, bf = (float*)b, cf = (float*)c, biasf = (float*)bias;
         // Lanes 0–9: the masked loads never touch A past a panel's last row.
         Vector512<float> rows = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0).AsSingle();
@@ -385,6 +389,107 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
                 if (count > 3) StorePanel(c0 + 3 * panel, ldc, tmp, cols, s30, s31, s32, s33, load, b0, relu);
             }
         }
+    }
+
+    // The double column edge: ten rows are eight lanes plus two, so four panels' rows 0–7 take a vector each and their
+    // rows 8–9 share a fifth (lanes 2g, 2g+1 for panel g): 5 FMAs per column and k step for four panels, against a half
+    // tile's 40. Each lane is still fma(a, b, acc) in k order from zero, then StoreOne's sequence, as in Run.
+    private static void RunColumnsDouble<TEpi>(int kc, double* a, nint lda, nint panelStride, int panels, double* b, nint ldb, int nr,
+        double* c, nint ldc, double* bias, bool first, bool last)
+        where TEpi : struct, IGemmEpilogue
+    {
+        bool load = !first || TEpi.Accumulate;
+        bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
+        double* acc = stackalloc double[16];
+        double* tmp = stackalloc double[16];
+        for (int j0 = 0; j0 < nr; j0 += 4)
+        {
+            int cols = Math.Min(4, nr - j0);
+            for (int g0 = 0; g0 < panels; g0 += 4)
+            {
+                int count = Math.Min(4, panels - g0);
+                double* a0 = a + g0 * panelStride;
+                Vector512<double> s00 = default, s01 = default, s02 = default, s03 = default;
+                Vector512<double> s10 = default, s11 = default, s12 = default, s13 = default;
+                Vector512<double> s20 = default, s21 = default, s22 = default, s23 = default;
+                Vector512<double> s30 = default, s31 = default, s32 = default, s33 = default;
+                Vector512<double> t0 = default, t1 = default, t2 = default, t3 = default;
+                for (int p = 0; p < kc; p++)
+                {
+                    double* ap = a0 + p * lda, bp = b + p * ldb + j0;
+                    Vector512<double> x0 = Vector512.Load(ap);
+                    Vector512<double> x1 = count > 1 ? Vector512.Load(ap + panelStride) : default;
+                    Vector512<double> x2 = count > 2 ? Vector512.Load(ap + 2 * panelStride) : default;
+                    Vector512<double> x3 = count > 3 ? Vector512.Load(ap + 3 * panelStride) : default;
+                    // Rows 8–9 of each panel; panels past count contribute zeros and are never stored.
+                    Vector512<double> xt = Vector512.Create(
+                        Vector256.Create(Vector128.Load(ap + 8), count > 1 ? Vector128.Load(ap + panelStride + 8) : default),
+                        Vector256.Create(count > 2 ? Vector128.Load(ap + 2 * panelStride + 8) : default,
+                            count > 3 ? Vector128.Load(ap + 3 * panelStride + 8) : default));
+                    Vector512<double> y = Vector512.Create(bp[0]);
+                    s00 = Vector512.FusedMultiplyAdd(x0, y, s00); s10 = Vector512.FusedMultiplyAdd(x1, y, s10);
+                    s20 = Vector512.FusedMultiplyAdd(x2, y, s20); s30 = Vector512.FusedMultiplyAdd(x3, y, s30);
+                    t0 = Vector512.FusedMultiplyAdd(xt, y, t0);
+                    if (cols > 1)
+                    {
+                        y = Vector512.Create(bp[1]);
+                        s01 = Vector512.FusedMultiplyAdd(x0, y, s01); s11 = Vector512.FusedMultiplyAdd(x1, y, s11);
+                        s21 = Vector512.FusedMultiplyAdd(x2, y, s21); s31 = Vector512.FusedMultiplyAdd(x3, y, s31);
+                        t1 = Vector512.FusedMultiplyAdd(xt, y, t1);
+                    }
+                    if (cols > 2)
+                    {
+                        y = Vector512.Create(bp[2]);
+                        s02 = Vector512.FusedMultiplyAdd(x0, y, s02); s12 = Vector512.FusedMultiplyAdd(x1, y, s12);
+                        s22 = Vector512.FusedMultiplyAdd(x2, y, s22); s32 = Vector512.FusedMultiplyAdd(x3, y, s32);
+                        t2 = Vector512.FusedMultiplyAdd(xt, y, t2);
+                    }
+                    if (cols > 3)
+                    {
+                        y = Vector512.Create(bp[3]);
+                        s03 = Vector512.FusedMultiplyAdd(x0, y, s03); s13 = Vector512.FusedMultiplyAdd(x1, y, s13);
+                        s23 = Vector512.FusedMultiplyAdd(x2, y, s23); s33 = Vector512.FusedMultiplyAdd(x3, y, s33);
+                        t3 = Vector512.FusedMultiplyAdd(xt, y, t3);
+                    }
+                }
+                double* c0 = c + (nint)g0 * 10 * ldc + j0, b0 = addBias ? bias + j0 : null;
+                nint panel = 10 * ldc;
+                StorePanelDouble(c0, ldc, acc, tmp, cols, 0, s00, s01, s02, s03, t0, t1, t2, t3, load, b0, relu);
+                if (count > 1) StorePanelDouble(c0 + panel, ldc, acc, tmp, cols, 1, s10, s11, s12, s13, t0, t1, t2, t3, load, b0, relu);
+                if (count > 2) StorePanelDouble(c0 + 2 * panel, ldc, acc, tmp, cols, 2, s20, s21, s22, s23, t0, t1, t2, t3, load, b0, relu);
+                if (count > 3) StorePanelDouble(c0 + 3 * panel, ldc, acc, tmp, cols, 3, s30, s31, s32, s33, t0, t1, t2, t3, load, b0, relu);
+            }
+        }
+    }
+
+    // The first cols columns of panel g's ten rows: rows 0–7 from x, rows 8–9 from lanes 2g, 2g+1 of the shared tail t.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePanelDouble(double* c, nint ldc, double* acc, double* tmp, int cols, int g,
+        Vector512<double> x0, Vector512<double> x1, Vector512<double> x2, Vector512<double> x3,
+        Vector512<double> t0, Vector512<double> t1, Vector512<double> t2, Vector512<double> t3, bool load, double* bias, bool relu)
+    {
+        StoreColumnDouble(c, ldc, acc, tmp, g, x0, t0, load, bias, relu);
+        if (cols > 1) StoreColumnDouble(c + 1, ldc, acc, tmp, g, x1, t1, load, bias == null ? null : bias + 1, relu);
+        if (cols > 2) StoreColumnDouble(c + 2, ldc, acc, tmp, g, x2, t2, load, bias == null ? null : bias + 2, relu);
+        if (cols > 3) StoreColumnDouble(c + 3, ldc, acc, tmp, g, x3, t3, load, bias == null ? null : bias + 3, relu);
+    }
+
+    // Ten rows of one C column through StoreOne, the half tile's own store, as two vectors of eight (the second's last six lanes unused).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreColumnDouble(double* c, nint ldc, double* acc, double* tmp, int g, Vector512<double> x, Vector512<double> t,
+        bool load, double* bias, bool relu)
+    {
+        t.Store(acc + 8);
+        acc[8] = acc[8 + 2 * g];
+        acc[9] = acc[9 + 2 * g];
+        if (load)
+        {
+            for (int r = 0; r < 10; r++) tmp[r] = c[r * ldc];
+        }
+        Vector512<T> biasVector = bias == null ? default : Vector512.Create(*bias).As<double, T>();
+        StoreOne((T*)tmp, x.As<double, T>(), load, bias != null, biasVector, relu);
+        StoreOne((T*)tmp + 8, Vector512.Load(acc + 8).As<double, T>(), load, bias != null, biasVector, relu);
+        for (int r = 0; r < 10; r++) c[r * ldc] = tmp[r];
     }
 
     // The first cols columns of one panel's ten rows.
