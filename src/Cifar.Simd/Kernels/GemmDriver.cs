@@ -359,7 +359,7 @@ internal static unsafe class GemmDriver<T, TKernel, TEpi>
         nint* rowOffsets = stackalloc nint[MR];
         for (int ir = 0; ir < mcFull; ir += MR)
         {
-            for (int r = 0; r < MR; r++) rowOffsets[r] = (nint)(aRows == null ? ic + ir + r : aRows[ic + ir + r]) * k;
+            for (int r = 0; r < MR; r++) rowOffsets[r] = (nint)(RowOf(a, aRows, ic + ir + r, k) - a);
             for (int jr = 0; jr < nc; jr += NR)
             {
                 int nr = Math.Min(NR, nc - jr);
