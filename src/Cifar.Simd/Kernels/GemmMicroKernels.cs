@@ -29,13 +29,14 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
     /// <summary>
     /// Computes the tile; with <see cref="LinePrefetch"/>, meanwhile prefetches the <paramref name="prefetchCount"/>
     /// cache lines at <paramref name="prefetch"/>, one every second k step (the next gathered block the driver will
-    /// pack), so that reading it from memory overlaps this tile's arithmetic. Prefetching never changes the result;
-    /// with <see cref="NoPrefetch"/> the loop has no trace of it.
+    /// pack), so that reading it from memory overlaps this tile's arithmetic; with <see cref="CopyB"/>, stores each of
+    /// the kc B rows it reads (NR elements at b + p·ldb) to <paramref name="bCopy"/> + p·NR, packing the panel that the
+    /// block's other row tiles then read. Neither changes the result; with <see cref="NoSideWork"/> the loop has no trace of them.
     /// </summary>
-    static abstract void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
-        byte** prefetch, int prefetchCount)
+    static abstract void Run<TEpi, TSide>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount, T* bCopy)
         where TEpi : struct, IGemmEpilogue
-        where TPrefetch : struct, IGemmPrefetch;
+        where TSide : struct, IGemmSideWork;
 
     /// <summary>
     /// The same contract for an MR×(NR/2) tile: reads only the first NR/2 columns of each B row
@@ -48,7 +49,7 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
     static virtual bool HasRowKernel => false;
 
     /// <summary>
-    /// <see cref="Run{TEpi, TPrefetch}"/> (or, with <paramref name="half"/>, <see cref="RunHalf{TEpi}"/>) with a row-major A
+    /// <see cref="Run{TEpi, TSide}"/> (or, with <paramref name="half"/>, <see cref="RunHalf{TEpi}"/>) with a row-major A
     /// read in place instead of from a packed panel: element p of tile row r at a + rowOffsets[r] + p, so rows may be
     /// gathered from anywhere in a matrix. Each element is the same FMA sequence and store as in <c>Run</c>, so C is bitwise the same.
     /// </summary>
@@ -57,13 +58,13 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
 
     /// <summary>
     /// Most columns of an N edge that <see cref="RunColumns{TEpi}"/> covers; 0 (the default) where this kernel has no
-    /// column form and every edge runs through <see cref="RunHalf{TEpi}"/> or <see cref="Run{TEpi, TPrefetch}"/>.
+    /// column form and every edge runs through <see cref="RunHalf{TEpi}"/> or <see cref="Run{TEpi, TSide}"/>.
     /// </summary>
     static virtual int EdgeColumns => 0;
 
     /// <summary>
     /// The first <paramref name="nr"/> (≤ <see cref="EdgeColumns"/>) columns of <paramref name="panels"/> full MR-row tiles at
-    /// once, vectorised along the rows: column p of A panel g at a + g·panelStride + p·lda, B as for <see cref="Run{TEpi, TPrefetch}"/>,
+    /// once, vectorised along the rows: column p of A panel g at a + g·panelStride + p·lda, B as for <see cref="Run{TEpi, TSide}"/>,
     /// C rows g·MR.. at stride ldc. Each element is the same FMA sequence and store as in <c>Run</c>, so C is bitwise the same;
     /// a tile of a few columns costs a few FMAs per k step instead of a half tile's MR.
     /// </summary>
@@ -72,21 +73,37 @@ internal unsafe interface IMicroKernel<T> where T : unmanaged, IFloatingPointIee
         where TEpi : struct, IGemmEpilogue => throw new NotSupportedException("This path has no column edge (EdgeColumns is 0).");
 }
 
-/// <summary>Whether a microkernel prefetches the lines it is given; a constant per struct, so the JIT drops the check when not.</summary>
-internal interface IGemmPrefetch
+/// <summary>
+/// What a microkernel does in its k loop besides the product; constants per struct, so the JIT drops what a struct does not do.
+/// </summary>
+internal interface IGemmSideWork
 {
-    /// <summary>The microkernel prefetches its lines.</summary>
-    static abstract bool Enabled { get; }
+    /// <summary>Prefetches the lines it is given, one every second k step.</summary>
+    static abstract bool Prefetches { get; }
+
+    /// <summary>Stores each B row it loads, NR elements, to the packed panel it is given (row p at p·NR).</summary>
+    static abstract bool CopiesB { get; }
 }
 
-internal readonly struct NoPrefetch : IGemmPrefetch
+/// <summary>The k loop computes the product only.</summary>
+internal readonly struct NoSideWork : IGemmSideWork
 {
-    public static bool Enabled => false;
+    public static bool Prefetches => false;
+    public static bool CopiesB => false;
 }
 
-internal readonly struct LinePrefetch : IGemmPrefetch
+/// <summary>The k loop also prefetches the lines it is given.</summary>
+internal readonly struct LinePrefetch : IGemmSideWork
 {
-    public static bool Enabled => true;
+    public static bool Prefetches => true;
+    public static bool CopiesB => false;
+}
+
+/// <summary>The k loop also packs the B panel it reads in place.</summary>
+internal readonly struct CopyB : IGemmSideWork
+{
+    public static bool Prefetches => false;
+    public static bool CopiesB => true;
 }
 
 /// <summary>What a microkernel does at its store; constants per struct, so the JIT drops the unused branches.</summary>
@@ -138,10 +155,10 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
-        byte** prefetch, int prefetchCount)
+    public static void Run<TEpi, TSide>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount, T* bCopy)
         where TEpi : struct, IGemmEpilogue
-        where TPrefetch : struct, IGemmPrefetch
+        where TSide : struct, IGemmSideWork
     {
         int w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default;
@@ -158,6 +175,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
         for (int p = 0; p < kc; p++)
         {
             Vector512<T> b0 = Vector512.Load(b), b1 = Vector512.Load(b + w);
+            if (TSide.CopiesB) { b0.Store(bCopy); b1.Store(bCopy + w); bCopy += 2 * w; }
             Vector512<T> ar;
             ar = Vector512.Create(a[0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
             ar = Vector512.Create(a[1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
@@ -172,7 +190,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IMicroKernel<T> where T : unma
             a += lda;
             b += ldb;
             // Sse.IsSupported is a JIT-time constant: no prefetch instruction off x86.
-            if (TPrefetch.Enabled && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
+            if (TSide.Prefetches && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -553,10 +571,10 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
-        byte** prefetch, int prefetchCount)
+    public static void Run<TEpi, TSide>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount, T* bCopy)
         where TEpi : struct, IGemmEpilogue
-        where TPrefetch : struct, IGemmPrefetch
+        where TSide : struct, IGemmSideWork
     {
         int w = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default;
@@ -569,6 +587,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
         for (int p = 0; p < kc; p++)
         {
             Vector256<T> b0 = Vector256.Load(b), b1 = Vector256.Load(b + w);
+            if (TSide.CopiesB) { b0.Store(bCopy); b1.Store(bCopy + w); bCopy += 2 * w; }
             Vector256<T> ar;
             ar = Vector256.Create(a[0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
             ar = Vector256.Create(a[1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
@@ -578,7 +597,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IMicroKernel<T> where T : unmana
             ar = Vector256.Create(a[5]); c50 = MulAdd(ar, b0, c50); c51 = MulAdd(ar, b1, c51);
             a += lda;
             b += ldb;
-            if (TPrefetch.Enabled && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
+            if (TSide.Prefetches && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;
@@ -727,10 +746,10 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
     public static bool IsSupported => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TEpi, TPrefetch>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
-        byte** prefetch, int prefetchCount)
+    public static void Run<TEpi, TSide>(int kc, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, T* bias, bool first, bool last,
+        byte** prefetch, int prefetchCount, T* bCopy)
         where TEpi : struct, IGemmEpilogue
-        where TPrefetch : struct, IGemmPrefetch
+        where TSide : struct, IGemmSideWork
     {
         int w = Vector128<T>.Count;
         Vector128<T> c00 = default, c01 = default;
@@ -741,6 +760,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
         for (int p = 0; p < kc; p++)
         {
             Vector128<T> b0 = Vector128.Load(b), b1 = Vector128.Load(b + w);
+            if (TSide.CopiesB) { b0.Store(bCopy); b1.Store(bCopy + w); bCopy += 2 * w; }
             Vector128<T> ar;
             ar = Vector128.Create(a[0]); c00 = MulAdd(ar, b0, c00); c01 = MulAdd(ar, b1, c01);
             ar = Vector128.Create(a[1]); c10 = MulAdd(ar, b0, c10); c11 = MulAdd(ar, b1, c11);
@@ -748,7 +768,7 @@ internal readonly unsafe struct PortableKernel<T> : IMicroKernel<T> where T : un
             ar = Vector128.Create(a[3]); c30 = MulAdd(ar, b0, c30); c31 = MulAdd(ar, b1, c31);
             a += lda;
             b += ldb;
-            if (TPrefetch.Enabled && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
+            if (TSide.Prefetches && Sse.IsSupported && (p & 1) == 0 && prefetch < prefetchEnd) Sse.Prefetch0(*prefetch++);
         }
         bool load = !first || TEpi.Accumulate;
         bool addBias = last && TEpi.AddBias, relu = last && TEpi.Relu;

@@ -41,6 +41,35 @@ public class GemmInPlaceOperandTests
     public Property GatheredRowsReadInPlaceAndPackedAgreeBitwise() =>
         Prop.ForAll(Cases(transposedA: false), g => AgreeBitwise(g, "gathered A", gathered: true));
 
+    // A row-major B that is packed (every B here) is packed by each panel's first row tile as it reads it; the block's other row
+    // tiles, and with more rows than one block of A (up to 1400 here) the later blocks, read that copy. It must be the pack's, to the bit.
+    [Property(MaxTest = 30)]
+    public Property BPackedByTheKernelAndUpFrontAgreeBitwise() =>
+        Prop.ForAll(
+            (from m in Gen.Frequency((3, Gen.Choose(1, 70)), (1, Gen.Choose(650, 1400)))
+             from n in Gen.Frequency((3, Gen.Choose(1, 140)), (1, Gen.Elements(100, 200, 3072)))
+             from k in Gen.Frequency((3, Gen.Choose(1, 80)), (1, Gen.Choose(230, 520)))
+             from ta in Gen.Elements(false, true)
+             from epi in Gen.Elements(GemmEpilogue.None, GemmEpilogue.Bias, GemmEpilogue.BiasRelu, GemmEpilogue.Accumulate)
+             from seed in Gen.Choose(0, int.MaxValue)
+             where (long)m * n * k <= 40_000_000
+             select new GemmCase(m, n, k, ta, false, epi, seed)).ToArbitrary(),
+            g =>
+            {
+                foreach (SimdPath path in Paths)
+                {
+                    Assert.True(GlobalSetting.Bitwise(PackedUpFront<float>(g, path, false), PackedUpFront<float>(g, path, true)), $"{g} on {path}: float C differs between B packed by the kernel and up front.");
+                    Assert.True(GlobalSetting.Bitwise(PackedUpFront<double>(g, path, false), PackedUpFront<double>(g, path, true)), $"{g} on {path}: double C differs between B packed by the kernel and up front.");
+                }
+            });
+
+    private static T[] PackedUpFront<T>(GemmCase g, SimdPath path, bool upFront) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] c = [];
+        GlobalSetting.With(() => GemmBlocking.PackBInKernel, v => GemmBlocking.PackBInKernel = v, !upFront, () => c = Run<T>(g, path, 0));
+        return c;
+    }
+
     [Fact]
     public void RowPanelsAreReadInPlaceOnlyWhileTheBBlockStaysInL2()
     {
