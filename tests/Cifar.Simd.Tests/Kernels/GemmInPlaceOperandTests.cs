@@ -41,8 +41,9 @@ public class GemmInPlaceOperandTests
     public Property GatheredRowsReadInPlaceAndPackedAgreeBitwise() =>
         Prop.ForAll(Cases(transposedA: false), g => AgreeBitwise(g, "gathered A", gathered: true));
 
-    // A row-major B that is packed (every B here) is packed by each panel's first row tile as it reads it; the block's other row
-    // tiles, and with more rows than one block of A (up to 1400 here) the later blocks, read that copy. It must be the pack's, to the bit.
+    // A row-major B that is packed (every operand is, at limit 0) is packed by each panel's first row tile as it reads it; the
+    // block's other row tiles, and with more rows than one block of A (up to 1400 here) the later blocks, read that copy. It must
+    // be the pack's, to the bit. A product computed transposed takes a transposed A's rows as its row-major B, so both layouts of A.
     [Property(MaxTest = 30)]
     public Property BPackedByTheKernelAndUpFrontAgreeBitwise() =>
         Prop.ForAll(
